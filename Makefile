@@ -1,0 +1,43 @@
+# The two commands a new machine needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test install lint openapi bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(INSTALLED)
+
+## Serve the hub on the embedded default (SQLite + local disk under ./var) with demo data.
+run: install
+	$(BIN)/nguon db upgrade
+	$(BIN)/nguon demo
+	$(BIN)/nguon serve
+
+## The whole suite (SQLite; set NGUON_TEST_DATABASE_URL to run it on PostgreSQL).
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check src tests migrations bench
+	$(BIN)/ruff format --check src tests migrations bench
+	$(BIN)/mypy
+
+## Regenerate openapi/openapi.json from the app.
+openapi: install
+	$(BIN)/python -m nguon.openapi_export openapi/openapi.json
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from nguon.cli import app
+
+app()

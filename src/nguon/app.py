@@ -1,0 +1,79 @@
+"""The ASGI application."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from nguon import __version__
+from nguon.areas.endpoints import router as areas_router
+from nguon.audit.endpoints import router as audit_router
+from nguon.audit.requests import FailedRequestAuditMiddleware
+from nguon.communes.endpoints import router as communes_router
+from nguon.health.endpoints import router as health_router
+from nguon.identity.credentials import ApiKeyHasher, TokenCodec
+from nguon.identity.endpoints import router as identity_router
+from nguon.kit.db import create_engine, create_sessionmaker
+from nguon.kit.observability import (
+    BodyLimitMiddleware,
+    Metrics,
+    RequestContextMiddleware,
+    configure_logging,
+)
+from nguon.kit.problems import install_problem_handlers
+from nguon.kit.settings import Settings, get_settings
+
+ROUTERS = (health_router, identity_router, areas_router, communes_router, audit_router)
+
+DESCRIPTION = """\
+The provincial source-information hub (HTTT nguồn tỉnh): bulletins from central, provincial,
+district and commune publishers, approved, and dispatched by priority to commune IP radio and
+public electronic displays.
+
+Errors are RFC 9457 `application/problem+json`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    engine = create_engine(
+        settings.resolved_database_url,
+        echo=settings.database_echo,
+        pool_size=settings.database_pool_size,
+    )
+    sessionmaker = create_sessionmaker(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="nguon",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    secret = settings.signing_secret()
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    app.state.metrics = Metrics()
+    app.state.token_codec = TokenCodec(
+        secret, settings.jwt_issuer, settings.access_token_ttl_seconds
+    )
+    app.state.api_key_hasher = ApiKeyHasher(secret)
+
+    install_problem_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    # The last added runs first: a request id exists before anything is logged, and a body
+    # refused for its size is still audited.
+    app.add_middleware(
+        BodyLimitMiddleware, default_limit=settings.max_body_bytes, limits_by_path_prefix={}
+    )
+    app.add_middleware(FailedRequestAuditMiddleware, sessionmaker=sessionmaker)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    return app

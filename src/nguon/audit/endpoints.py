@@ -1,0 +1,56 @@
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from nguon.areas.levels import AreaLevel
+from nguon.audit.service import AuditFilter, AuditService, Outcome
+from nguon.identity.access import Admin
+from nguon.kit.schemas import ResponseModel
+from nguon.unit_of_work import Session
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+
+
+class AuditRecordRead(ResponseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str | None
+    outcome: Outcome
+    status: int | None
+    request_id: str | None
+    client: str | None
+    hash: str
+
+
+class AuditPage(ResponseModel):
+    items: list[AuditRecordRead]
+    next_before_id: int | None
+
+
+@router.get("", summary="The audit trail, newest first")
+async def list_audit(
+    session: Session,
+    actor_principal: Admin,
+    actor: Annotated[str | None, Query(max_length=200, examples=["user:admin"])] = None,
+    action: Annotated[str | None, Query(max_length=200, examples=["POST /api/v1/users"])] = None,
+    outcome: Outcome | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_id: Annotated[int | None, Query(ge=1, description="Page on from here")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> AuditPage:
+    # Console actions and attempts by unknown callers have no area; admins at province level
+    # and above see them.
+    sees_unscoped = actor_principal.area.level in (AreaLevel.central, AreaLevel.province)
+    records = await AuditService(session).search(
+        actor_principal.area.path,
+        sees_unscoped,
+        AuditFilter(actor=actor, action=action, outcome=outcome, since=since, until=until),
+        limit,
+        before_id,
+    )
+    items = [AuditRecordRead.model_validate(record) for record in records]
+    return AuditPage(items=items, next_before_id=items[-1].id if len(items) == limit else None)

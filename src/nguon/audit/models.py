@@ -1,0 +1,29 @@
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from nguon.kit.db import Base, UTCDateTime
+
+# SQLite only autoincrements an INTEGER PRIMARY KEY.
+ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class AuditRecord(Base):
+    """One state-changing action. Append-only: each record carries the hash of the one before it,
+    so an edited or deleted record breaks the chain at that point."""
+
+    __tablename__ = "audit_records"
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(200), index=True)
+    actor_area_path: Mapped[str | None] = mapped_column(String(400))
+    action: Mapped[str] = mapped_column(String(200), index=True)
+    target: Mapped[str | None] = mapped_column(String(500))
+    outcome: Mapped[str] = mapped_column(String(16))
+    status: Mapped[int | None] = mapped_column(Integer)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    client: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

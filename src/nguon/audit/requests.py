@@ -1,0 +1,68 @@
+"""Audit entries for HTTP requests: every request that may change state leaves one.
+
+A request that succeeds is recorded in its own transaction (see `nguon.unit_of_work`); one that
+fails before or after that point is recorded by `FailedRequestAuditMiddleware`.
+"""
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from nguon.audit.service import AuditEntry, AuditService, Outcome
+from nguon.identity.principal import Principal
+from nguon.kit.observability import route_template
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+AUDITED_FLAG = "audited"
+
+
+def request_entry(scope: Scope, status: int) -> AuditEntry:
+    state: dict[str, Any] = scope.get("state", {})
+    principal: Principal | None = state.get("principal")
+    path_params = scope.get("path_params") or {}
+    target = state.get("audit_target") or (
+        ",".join(f"{name}={value}" for name, value in sorted(path_params.items())) or None
+    )
+    client = scope.get("client")
+    return AuditEntry(
+        actor=principal.label if principal else "anonymous",
+        actor_area_path=principal.area.path if principal else None,
+        action=f"{scope['method']} {route_template(scope)}",
+        target=target,
+        outcome=Outcome.of_status(status),
+        status=status,
+        request_id=state.get("request_id"),
+        client=client[0] if client else None,
+    )
+
+
+async def audit_request(session: AsyncSession, scope: Scope, status: int) -> None:
+    """Record the request in the session's transaction and commit the two together."""
+    await AuditService(session).append_and_commit(request_entry(scope, status))
+    scope.setdefault("state", {})[AUDITED_FLAG] = True
+
+
+class FailedRequestAuditMiddleware:
+    def __init__(self, app: ASGIApp, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.app = app
+        self.sessionmaker = sessionmaker
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def remember_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, remember_status)
+        finally:
+            if not scope.get("state", {}).get(AUDITED_FLAG):
+                async with self.sessionmaker() as session:
+                    await audit_request(session, scope, status)

@@ -1,0 +1,261 @@
+"""The `nguon` command line."""
+
+import asyncio
+import getpass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from nguon.areas.service import AreaService, ImportResult
+from nguon.areas.sources import AreaSourceError, current_units, units_from_csv
+from nguon.audit.service import AuditEntry, AuditService, Outcome
+from nguon.demo.service import load_demo
+from nguon.identity.credentials import ApiKeyHasher, TokenCodec
+from nguon.identity.principal import AreaScope, Principal
+from nguon.identity.roles import Role
+from nguon.identity.service import IdentityService
+from nguon.kit.db import create_engine, create_sessionmaker
+from nguon.kit.errors import NguonError
+from nguon.kit.migrate import upgrade
+from nguon.kit.settings import Settings, get_settings
+
+app = typer.Typer(help="nguon: the provincial source-information hub.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+areas_app = typer.Typer(help="Administrative units.", no_args_is_help=True)
+users_app = typer.Typer(help="Personal accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys for machines.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+for sub, name in (
+    (db_app, "db"),
+    (areas_app, "areas"),
+    (users_app, "users"),
+    (keys_app, "keys"),
+    (audit_app, "audit"),
+):
+    app.add_typer(sub, name=name)
+
+T = TypeVar("T")
+
+
+@dataclass
+class Hub:
+    """What a command needs: a session factory and the credential helpers, as the API has."""
+
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+    def identity(self, session: AsyncSession) -> IdentityService:
+        secret = self.settings.signing_secret()
+        tokens = TokenCodec(
+            secret, self.settings.jwt_issuer, self.settings.access_token_ttl_seconds
+        )
+        return IdentityService(session, tokens, ApiKeyHasher(secret))
+
+    async def operator(self, session: AsyncSession) -> Principal:
+        """The person at the console acts as an administrator of the whole tree."""
+        root = await AreaService(session).national_root()
+        return Principal("system", 0, f"cli:{getpass.getuser()}", Role.admin, AreaScope.of(root))
+
+    async def commit_audited(
+        self, session: AsyncSession, actor: Principal, action: str, target: str | None
+    ) -> None:
+        entry = AuditEntry(
+            actor=actor.label,
+            # The console belongs to the whole hub, not to an area: province admins see it.
+            actor_area_path=None,
+            action=f"cli {action}",
+            target=target,
+            outcome=Outcome.success,
+        )
+        await AuditService(session).append_and_commit(entry)
+
+
+@asynccontextmanager
+async def _hub() -> AsyncIterator[Hub]:
+    settings = get_settings()
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        yield Hub(settings, create_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+
+
+def _run(work: Callable[[Hub], Awaitable[T]]) -> T:
+    async def main() -> T:
+        async with _hub() as hub:
+            return await work(hub)
+
+    try:
+        return asyncio.run(main())
+    except (NguonError, AreaSourceError) as error:
+        detail = error.detail if isinstance(error, NguonError) else str(error)
+        typer.secho(f"error: {detail}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from error
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default NGUON_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default NGUON_PORT)")] = None,
+) -> None:
+    """Serve the API. On the embedded default the database is migrated first."""
+    settings = get_settings()
+    if settings.is_sqlite:
+        upgrade(settings.resolved_database_url)
+    uvicorn.run(
+        "nguon.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+) -> None:
+    """Apply the migrations up to REVISION (default: the latest)."""
+    settings = get_settings()
+    upgrade(settings.resolved_database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo province, the legacy province and one account per role (idempotent)."""
+
+    async def work(hub: Hub) -> None:
+        async with hub.sessionmaker() as session:
+            actor = await hub.operator(session)
+            result = await load_demo(session, hub.identity(session), actor)
+            await hub.commit_audited(session, actor, "demo", None)
+        _print_import("current province", result.current)
+        _print_import("legacy province", result.legacy)
+        typer.echo(f"accounts created: {result.created_accounts}")
+        typer.echo("demo accounts (username / role / area / password):")
+        for account in result.accounts:
+            typer.echo(
+                f"  {account.username:24} {account.role:14} {account.area:6} {account.password}"
+            )
+
+    upgrade(get_settings().resolved_database_url)
+    _run(work)
+
+
+def _print_import(label: str, result: ImportResult) -> None:
+    typer.echo(
+        f"{label}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged"
+    )
+
+
+@areas_app.command("import")
+def areas_import(
+    current: Annotated[bool, typer.Option("--current", help="Today's two-tier units")] = False,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", help="A CSV of units (e.g. legacy three-tier data)")
+    ] = None,
+    province: Annotated[
+        list[str] | None,
+        typer.Option("--province", help="With --current: only this province (repeatable)"),
+    ] = None,
+) -> None:
+    """Import administrative units, from the vietnam-provinces package or from a CSV file."""
+    if current == (csv is not None):
+        raise typer.BadParameter("give exactly one of --current and --csv")
+    records = current_units(province) if current else units_from_csv(csv)  # type: ignore[arg-type]
+
+    async def work(hub: Hub) -> ImportResult:
+        async with hub.sessionmaker() as session:
+            actor = await hub.operator(session)
+            result = await AreaService(session).import_records(records)
+            source = "current" if current else str(csv)
+            await hub.commit_audited(session, actor, "areas import", source)
+            return result
+
+    _print_import("units", _run(work))
+
+
+@users_app.command("create")
+def users_create(
+    username: str,
+    role: Annotated[Role, typer.Option(help="admin, editor, appraiser, publisher, ...")],
+    area: Annotated[str, typer.Option(help="Area code the account acts in")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, help="At least 10 characters")
+    ],
+    full_name: Annotated[str | None, typer.Option(help="The person's name")] = None,
+) -> None:
+    """Create a personal account."""
+
+    async def work(hub: Hub) -> str:
+        async with hub.sessionmaker() as session:
+            actor = await hub.operator(session)
+            user = await hub.identity(session).create_user(
+                actor, username, password, role, area, full_name
+            )
+            await hub.commit_audited(session, actor, "users create", f"user:{user.username}")
+            return f"created {user.username} ({user.role}) in {area}"
+
+    typer.echo(_run(work))
+
+
+@keys_app.command("create")
+def keys_create(
+    name: str,
+    role: Annotated[Role, typer.Option(help="central or integration")],
+    area: Annotated[str, typer.Option(help="Area code the key acts in")],
+) -> None:
+    """Create an API key; the key is printed on the last line, once."""
+
+    async def work(hub: Hub) -> str:
+        async with hub.sessionmaker() as session:
+            actor = await hub.operator(session)
+            stored, new_key = await hub.identity(session).create_key(actor, name, role, area)
+            await hub.commit_audited(session, actor, "keys create", f"key:{stored.prefix}")
+            typer.echo(f"created key {stored.id} '{stored.name}' ({stored.role}) in {area}")
+            return new_key.key
+
+    typer.echo(_run(work))
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: int) -> None:
+    """Revoke an API key by its id."""
+
+    async def work(hub: Hub) -> str:
+        async with hub.sessionmaker() as session:
+            actor = await hub.operator(session)
+            stored = await hub.identity(session).revoke_key(actor, key_id)
+            await hub.commit_audited(session, actor, "keys revoke", f"key:{stored.prefix}")
+            return f"revoked key {stored.id} '{stored.name}'"
+
+    typer.echo(_run(work))
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit chain; names every record that was edited or follows a deleted one."""
+
+    async def work(hub: Hub) -> tuple[int, list[str]]:
+        async with hub.sessionmaker() as session:
+            checked, breaks = await AuditService(session).verify()
+            return checked, [f"record {b.record_id}: {b.reason}" for b in breaks]
+
+    checked, problems = _run(work)
+    if problems:
+        for line in problems:
+            typer.secho(line, fg=typer.colors.RED, err=True)
+        typer.secho(
+            f"audit chain BROKEN: {len(problems)} problem(s) in {checked} records", err=True
+        )
+        raise typer.Exit(code=1)
+    typer.echo(f"audit chain intact: {checked} records")

@@ -1,0 +1,70 @@
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from nguon.kit.migrate import current_revision, head_revision
+from nguon.kit.problems import problem
+from nguon.kit.schemas import ResponseModel
+
+router = APIRouter(tags=["operations"])
+
+
+class Check(ResponseModel):
+    name: str
+    ok: bool
+    detail: str
+
+
+class Readiness(ResponseModel):
+    status: str
+    checks: list[Check]
+
+
+@router.get("/healthz", summary="The process is alive")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    summary="The hub can serve: database reachable and migrated",
+    response_model=Readiness,
+    responses={503: {"description": "Not ready; the problem lists the failing checks"}},
+)
+async def readyz(request: Request) -> Readiness | Response:
+    checks = [await _database_check(request)]
+    if all(check.ok for check in checks):
+        return Readiness(status="ready", checks=checks)
+    failing = "; ".join(f"{check.name}: {check.detail}" for check in checks if not check.ok)
+    return problem(
+        503,
+        f"Not ready: {failing}",
+        slug="not-ready",
+        checks=[check.model_dump() for check in checks],
+    )
+
+
+async def _database_check(request: Request) -> Check:
+    engine = request.app.state.engine
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+            revision = await connection.run_sync(current_revision)
+    except Exception as exc:  # any failure to reach the database makes the hub unready
+        return Check(name="database", ok=False, detail=f"unreachable: {exc.__class__.__name__}")
+    head = head_revision()
+    if revision != head:
+        return Check(
+            name="database",
+            ok=False,
+            detail=f"schema at {revision or 'nothing'}, code expects {head}: "
+            "run `nguon db upgrade`",
+        )
+    return Check(name="database", ok=True, detail=f"{engine.dialect.name}, schema at {head}")
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics(request: Request) -> Response:
+    return Response(
+        generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
+    )

@@ -1,0 +1,58 @@
+"""Typed errors raised by services; the HTTP layer renders each as RFC 9457 problem+json."""
+
+from typing import Any, ClassVar
+
+PROBLEM_BASE = "https://nguon.vn/problems/"
+
+
+class NguonError(Exception):
+    status: ClassVar[int] = 500
+    slug: ClassVar[str] = "internal"
+    title: ClassVar[str] = "Internal error"
+    # Errors that must not undo what the request wrote (a failed sign-in keeps its count).
+    commit_changes: ClassVar[bool] = False
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+    @property
+    def type_uri(self) -> str:
+        return PROBLEM_BASE + self.slug
+
+
+class InvalidInput(NguonError):
+    status = 422
+    slug = "invalid-input"
+    title = "Invalid input"
+
+
+class Unauthenticated(NguonError):
+    status = 401
+    slug = "unauthenticated"
+    title = "Authentication required"
+
+
+class Forbidden(NguonError):
+    status = 403
+    slug = "forbidden"
+    title = "Forbidden"
+
+
+class NotFound(NguonError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(NguonError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
+class PayloadTooLarge(NguonError):
+    status = 413
+    slug = "payload-too-large"
+    title = "Payload too large"

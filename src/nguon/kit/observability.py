@@ -1,0 +1,186 @@
+"""JSON logs with a request id, Prometheus metrics by route template, and the body-size guard."""
+
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Mapping
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from nguon.kit.errors import PayloadTooLarge
+from nguon.kit.problems import problem
+
+REQUEST_ID_HEADER = "x-request-id"
+_CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+log = structlog.get_logger()
+
+
+def configure_logging(level: str, as_json: bool) -> None:
+    renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        cache_logger_on_first_use=False,
+    )
+
+
+class Metrics:
+    """The hub's Prometheus collectors, in a registry of their own so that apps do not collide."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "nguon_http_requests_total",
+            "HTTP requests by method, route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "nguon_http_request_duration_seconds",
+            "HTTP request latency by method and route template.",
+            ["method", "route"],
+            registry=self.registry,
+        )
+
+
+def route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "unmatched"
+
+
+class RequestContextMiddleware:
+    """Gives each request an id (taken from `X-Request-Id` when sane), logs it, and counts it."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        offered = headers.get(REQUEST_ID_HEADER, "")
+        request_id = offered if _CLIENT_REQUEST_ID.match(offered) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (REQUEST_ID_HEADER.encode(), request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = route_template(scope)
+            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
+            self.metrics.latency.labels(scope["method"], route).observe(elapsed)
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                route=route,
+                status=status,
+                duration_ms=round(elapsed * 1000, 2),
+            )
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over a limit before they are read into memory.
+
+    Routes that take large uploads name their own limit in `limits_by_path_prefix`.
+    """
+
+    def __init__(
+        self, app: ASGIApp, default_limit: int, limits_by_path_prefix: Mapping[str, int]
+    ) -> None:
+        self.app = app
+        self.default_limit = default_limit
+        self.limits_by_path_prefix = dict(limits_by_path_prefix)
+
+    def _limit_for(self, path: str) -> int:
+        for prefix, limit in self.limits_by_path_prefix.items():
+            if path.startswith(prefix):
+                return limit
+        return self.default_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit_for(scope["path"])
+        request_id = scope.get("state", {}).get("request_id")
+        declared = _headers(scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            too_large = f"The request body has {declared} bytes; this route takes at most {limit}."
+            await _payload_too_large(too_large, scope, send, request_id)
+            return
+        received = 0
+        refused = False
+
+        async def counting_receive() -> Message:
+            # A body without a length is counted as it arrives; past the limit the client gets
+            # 413 at once and the app sees a disconnect, so nothing is read into memory.
+            nonlocal received, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    if not refused:
+                        refused = True
+                        detail = (
+                            f"The request body is over {limit} bytes, the most this route takes."
+                        )
+                        await _payload_too_large(detail, scope, send, request_id)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def send_unless_refused(message: Message) -> None:
+            if not refused:
+                await send(message)
+
+        try:
+            await self.app(scope, counting_receive, send_unless_refused)
+        except Exception:
+            if not refused:
+                raise
+
+
+async def _payload_too_large(detail: str, scope: Scope, send: Send, request_id: str | None) -> None:
+    response = problem(
+        413, detail, slug=PayloadTooLarge.slug, instance=scope["path"], request_id=request_id
+    )
+    await response(scope, _no_body, send)
+
+
+async def _no_body() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}

@@ -1,0 +1,127 @@
+"""RFC 9457 problem+json for every 4xx and 5xx the API returns."""
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from nguon.kit.errors import PROBLEM_BASE, NguonError, Unauthenticated
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = structlog.get_logger()
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_MEDIA_TYPE
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> ProblemResponse:
+    phrase = HTTPStatus(status).phrase
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug if slug else "about:blank",
+        "title": title or phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extensions)
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+def _request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in location)
+
+
+async def _nguon_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, NguonError)
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    return problem(
+        exc.status,
+        exc.detail,
+        slug=exc.slug,
+        title=exc.title,
+        instance=request.url.path,
+        headers=headers,
+        request_id=_request_id(request),
+        **exc.extensions,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": _field_name(err["loc"]), "message": err["msg"], "type": err["type"]}
+        for err in exc.errors()
+    ]
+    if any(err["type"] == "json_invalid" for err in errors):
+        message = next(str(e.get("ctx", {}).get("error", "")) for e in exc.errors())
+        return problem(
+            400,
+            f"The request body is not valid JSON: {message}".rstrip(": "),
+            slug="malformed-body",
+            title="Malformed request body",
+            instance=request.url.path,
+            request_id=_request_id(request),
+        )
+    summary = "; ".join(f"{err['field']}: {err['message']}" for err in errors)
+    return problem(
+        422,
+        f"{len(errors)} invalid field(s): {summary}",
+        slug="invalid-input",
+        title="Invalid input",
+        instance=request.url.path,
+        request_id=_request_id(request),
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"No resource at {request.url.path}"
+    elif exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}"
+    return problem(
+        exc.status_code,
+        detail,
+        instance=request.url.path,
+        headers=dict(exc.headers) if exc.headers else None,
+        request_id=_request_id(request),
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> ProblemResponse:
+    log.exception("unhandled_error", path=request.url.path, error=repr(exc))
+    return problem(
+        500,
+        "The hub failed to handle this request; it has been logged under this request id.",
+        slug="internal",
+        instance=request.url.path,
+        request_id=_request_id(request),
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(NguonError, _nguon_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

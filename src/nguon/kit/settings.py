@@ -1,0 +1,95 @@
+"""Settings, read from `NGUON_*` environment variables (and a `.env` file when present).
+
+The embedded default keeps everything under `data_dir`; setting `database_url`, the `s3_*` names and
+`kafka_bootstrap` moves the hub onto PostgreSQL, object storage and Kafka without code changes.
+"""
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def project_home() -> Path:
+    """The source checkout when nguon runs from one, else the working directory.
+
+    Relative paths are taken from here so that the CLI and the server find the same data
+    wherever they are started from inside a checkout.
+    """
+    checkout = PACKAGE_DIR.parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "migrations").is_dir():
+        return checkout
+    return Path.cwd()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NGUON_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL; unset means the SQLite file nguon.db in data_dir.",
+    )
+    database_echo: bool = False
+    database_pool_size: int = Field(default=10, ge=1)
+
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs access tokens and keys API-key hashes; generated into data_dir "
+        "when unset.",
+    )
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    jwt_issuer: str = "nguon"
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65_535)
+    max_body_bytes: int = Field(default=1_048_576, ge=1_024)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_json: bool = True
+
+    # Object storage and the Kafka bus; used from the bulletin and delivery capabilities on.
+    s3_endpoint: str | None = None
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_bucket: str = "nguon-media"
+    s3_region: str = "us-east-1"
+    s3_public_endpoint: str | None = None
+    s3_secure: bool = True
+    kafka_bootstrap: str | None = None
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        return value if value.is_absolute() else (project_home() / value).resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'nguon.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    def signing_secret(self) -> str:
+        """The configured secret, or one generated once and kept in data_dir."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,190 @@
+"""Shared fixtures. The suite runs on SQLite by default and on PostgreSQL when
+NGUON_TEST_DATABASE_URL names one (`.ci/run` does both)."""
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+from pydantic import SecretStr
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from nguon.app import create_app
+from nguon.areas.service import AreaService
+from nguon.areas.sources import AreaRecord, current_units, units_from_csv
+from nguon.demo.service import LEGACY_CSV
+from nguon.identity.credentials import ApiKeyHasher, TokenCodec
+from nguon.identity.principal import AreaScope, Principal
+from nguon.identity.roles import Role
+from nguon.identity.service import IdentityService
+from nguon.kit.db import create_engine, create_sessionmaker
+from nguon.kit.migrate import upgrade_on
+from nguon.kit.settings import Settings
+from nguon.models import metadata
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
+PASSWORD = "correct-horse-battery"
+POSTGRES_URL = os.environ.get("NGUON_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def backend() -> str:
+    return "postgresql" if POSTGRES_URL else "sqlite"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'nguon.db'}"
+
+
+async def reset_schema(engine: AsyncEngine) -> None:
+    """Drop everything, so each run starts from an empty database."""
+    async with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+        else:
+            await connection.run_sync(metadata.drop_all)
+            await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(scope="session")
+async def migrated_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    await reset_schema(engine)
+    async with engine.begin() as connection:
+        await connection.run_sync(upgrade_on)
+    yield engine
+    await engine.dispose()
+
+
+async def empty_tables(engine: AsyncEngine) -> None:
+    tables = [table.name for table in reversed(metadata.sorted_tables)]
+    async with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            # The areas' self-reference would refuse a plain delete of the whole table.
+            await connection.execute(text("UPDATE areas SET parent_id = NULL"))
+            for table in tables:
+                await connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608
+
+
+@pytest.fixture
+async def engine(migrated_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+    await empty_tables(migrated_engine)
+    return migrated_engine
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_sessionmaker(engine)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        env="test",
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key=SecretStr(TEST_SECRET),
+        log_json=True,
+        log_level="info",
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings, engine: AsyncEngine) -> AsyncIterator[object]:
+    application = create_app(settings)
+    yield application
+    await application.state.engine.dispose()
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[AsyncClient]:
+    transport = ASGITransport(app=app, client=("198.51.100.7", 50000))  # type: ignore[arg-type]
+    async with AsyncClient(transport=transport, base_url="http://hub.test") as http:
+        yield http
+
+
+# --- areas and accounts -------------------------------------------------------------------
+
+AN_GIANG = "91"
+LAI_CHAU = "12"
+
+
+@pytest.fixture(scope="session")
+def demo_area_records() -> list[AreaRecord]:
+    return current_units([AN_GIANG]) + units_from_csv(LEGACY_CSV)
+
+
+@pytest.fixture
+async def areas(
+    sessionmaker: async_sessionmaker[AsyncSession], demo_area_records: list[AreaRecord]
+) -> list[AreaRecord]:
+    """An Giang (current, two tiers) and Lai Châu (legacy, three tiers) loaded."""
+    async with sessionmaker() as session:
+        await AreaService(session).import_records(demo_area_records)
+        await session.commit()
+    return demo_area_records
+
+
+def communes_of(records: list[AreaRecord], parent: str) -> list[str]:
+    return sorted(r.code for r in records if r.parent_code == parent and r.level == "commune")
+
+
+def districts_of(records: list[AreaRecord], province: str) -> list[str]:
+    return sorted(r.code for r in records if r.parent_code == province and r.level == "district")
+
+
+def identity_for(session: AsyncSession) -> IdentityService:
+    return IdentityService(
+        session, TokenCodec(TEST_SECRET, "nguon", 900), ApiKeyHasher(TEST_SECRET)
+    )
+
+
+async def operator(session: AsyncSession) -> Principal:
+    root = await AreaService(session).national_root()
+    return Principal("system", 0, "test", Role.admin, AreaScope.of(root))
+
+
+MakeUser = Callable[[str, Role, str], Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+def make_user(
+    sessionmaker: async_sessionmaker[AsyncSession], client: AsyncClient, areas: list[AreaRecord]
+) -> MakeUser:
+    """Create an account and sign it in; returns its Authorization header."""
+
+    async def create(username: str, role: Role, area: str) -> dict[str, str]:
+        async with sessionmaker() as session:
+            identity = identity_for(session)
+            await identity.create_user(await operator(session), username, PASSWORD, role, area)
+            await session.commit()
+        response = await client.post(
+            "/api/v1/auth/token", data={"username": username, "password": PASSWORD}
+        )
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    return create
+
+
+MakeKey = Callable[[str, Role, str], Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+def make_key(sessionmaker: async_sessionmaker[AsyncSession], areas: list[AreaRecord]) -> MakeKey:
+    async def create(name: str, role: Role, area: str) -> dict[str, str]:
+        async with sessionmaker() as session:
+            identity = identity_for(session)
+            _stored, new_key = await identity.create_key(await operator(session), name, role, area)
+            await session.commit()
+        return {"X-Api-Key": new_key.key}
+
+    return create

@@ -1,0 +1,94 @@
+"""Health, readiness, metrics, request ids and logs, as an operator sees them."""
+
+import json
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+from pydantic import SecretStr
+
+from nguon.app import create_app
+from nguon.identity.roles import Role
+from nguon.kit.settings import Settings
+from tests.conftest import AN_GIANG, MakeUser
+
+
+async def test_healthz(client: AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_when_database_is_migrated(client: AsyncClient, backend: str) -> None:
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    (check,) = response.json()["checks"]
+    assert check["name"] == "database"
+    assert check["ok"] is True
+    assert check["detail"].startswith(backend)
+
+
+async def test_readyz_when_database_is_unreachable(tmp_path: object) -> None:
+    settings = Settings(
+        database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none",
+        secret_key=SecretStr("x" * 40),
+        data_dir=tmp_path,  # type: ignore[arg-type]
+    )
+    app = create_app(settings)
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://hub.test") as http:
+        response = await http.get("/readyz")
+    await app.state.engine.dispose()
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"].startswith("Not ready: database: unreachable")
+
+
+async def test_readyz_when_schema_is_not_migrated(tmp_path: object) -> None:
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/empty.db",
+        secret_key=SecretStr("x" * 40),
+        data_dir=tmp_path,  # type: ignore[arg-type]
+    )
+    app = create_app(settings)
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://hub.test") as http:
+        response = await http.get("/readyz")
+    await app.state.engine.dispose()
+    assert response.status_code == 503
+    assert "nguon db upgrade" in response.json()["detail"]
+
+
+async def test_metrics_are_labelled_by_route_template(
+    client: AsyncClient, make_user: MakeUser
+) -> None:
+    viewer = await make_user("metrics.viewer", Role.viewer, AN_GIANG)
+    await client.get(f"/api/v1/areas/{AN_GIANG}", headers=viewer)
+    await client.get("/api/v1/areas/12", headers=viewer)
+    await client.get("/no/such/path")
+    text = (await client.get("/metrics")).text
+    assert (
+        'nguon_http_requests_total{method="GET",route="/api/v1/areas/{code}",status="200"} 2.0'
+        in text
+    )
+    assert 'route="unmatched"' in text
+    assert f"/api/v1/areas/{AN_GIANG}" not in text
+
+
+async def test_request_id_is_made_when_absent_and_refused_when_unsafe(client: AsyncClient) -> None:
+    made = await client.get("/healthz")
+    assert len(made.headers["x-request-id"]) == 32
+    unsafe = await client.get("/healthz", headers={"X-Request-Id": "bad id\nwith newline"})
+    assert unsafe.headers["x-request-id"] != "bad id\nwith newline"
+
+
+async def test_logs_are_json_lines_with_the_request_id(
+    client: AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    response = await client.get("/healthz", headers={"X-Request-Id": "trace-me-1"})
+    assert response.status_code == 200
+    lines = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")
+    ]
+    request_lines = [line for line in lines if line.get("request_id") == "trace-me-1"]
+    assert request_lines
+    assert request_lines[-1]["event"] == "request"
+    assert request_lines[-1]["route"] == "/healthz"

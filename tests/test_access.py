@@ -1,0 +1,92 @@
+"""Every route of the app is guarded: none is reachable without the right role.
+
+The walk covers routes as they are added; a new route without an `Access` guard fails here
+unless it is one of the deliberately public ones.
+"""
+
+import re
+
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from httpx import AsyncClient
+
+from nguon.app import ROUTERS
+from nguon.identity.access import PUBLIC_PATHS, Access
+from nguon.identity.roles import ACTS_AS, ALL_ROLES, KEY_ROLES
+from tests.conftest import AN_GIANG, MakeKey, MakeUser
+
+
+def guards(dependant: Dependant) -> list[Access]:
+    found = [dependant.call] if isinstance(dependant.call, Access) else []
+    for sub in dependant.dependencies:
+        found += guards(sub)
+    return found  # type: ignore[return-value]
+
+
+def api_routes(app: FastAPI) -> list[APIRoute]:
+    routes = [route for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)]
+    # The routers are all the app serves: nothing reaches the app another way.
+    served = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+    assert served == {(method, route.path) for route in routes for method in route.methods}
+    return routes
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "999999", path)  # names nothing that exists
+
+
+def test_every_route_but_the_public_ones_has_exactly_one_guard(app: FastAPI) -> None:
+    unguarded = []
+    for route in api_routes(app):
+        found = guards(route.dependant)
+        if route.path in PUBLIC_PATHS:
+            assert not found, f"{route.path} is public and guarded"
+        elif len(found) != 1:
+            unguarded.append((route.path, len(found)))
+    assert unguarded == []
+    assert {r.path for r in api_routes(app) if r.path in PUBLIC_PATHS} == {
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/api/v1/auth/token",
+    }
+
+
+async def test_no_route_answers_without_credentials(app: FastAPI, client: AsyncClient) -> None:
+    for route in api_routes(app):
+        if route.path in PUBLIC_PATHS:
+            continue
+        for method in route.methods:
+            response = await client.request(method, concrete(route.path))
+            assert response.status_code == 401, (method, route.path)
+            assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_each_route_admits_exactly_its_roles(
+    app: FastAPI, client: AsyncClient, make_user: MakeUser, make_key: MakeKey
+) -> None:
+    credentials = {}
+    for role in sorted(ALL_ROLES):
+        if role in KEY_ROLES:
+            credentials[role] = await make_key(f"key-{role}", role, AN_GIANG)
+        else:
+            credentials[role] = await make_user(f"walker.{role}", role, AN_GIANG)
+    checked = 0
+    for route in api_routes(app):
+        if route.path in PUBLIC_PATHS:
+            continue
+        (guard,) = guards(route.dependant)
+        for method in route.methods:
+            for role, headers in credentials.items():
+                response = await client.request(method, concrete(route.path), headers=headers)
+                denied = response.status_code == 403 and "this needs" in response.text
+                admitted = guard.admits(role) or guard.admits(ACTS_AS.get(role, role))
+                assert denied != admitted, (method, route.path, role, response.text)
+                assert response.status_code != 401, (method, route.path, role)
+                checked += 1
+    assert checked >= len(ALL_ROLES) * 8

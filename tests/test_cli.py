@@ -1,0 +1,148 @@
+"""The `nguon` command line, run as an operator runs it: a separate process."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from nguon.demo.service import DEMO_PASSWORD, LEGACY_CSV
+from tests.conftest import AN_GIANG, TEST_SECRET
+
+COMMANDS = [
+    [],
+    ["serve"],
+    ["db"],
+    ["db", "upgrade"],
+    ["demo"],
+    ["areas"],
+    ["areas", "import"],
+    ["users"],
+    ["users", "create"],
+    ["keys"],
+    ["keys", "create"],
+    ["keys", "revoke"],
+    ["audit"],
+    ["audit", "verify"],
+]
+
+
+def nguon(
+    database_url: str, *args: str, data_dir: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NGUON_DATABASE_URL": database_url, "NGUON_SECRET_KEY": TEST_SECRET}
+    if data_dir is not None:
+        env["NGUON_DATA_DIR"] = str(data_dir)
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "nguon", *args], capture_output=True, text=True, env=env, check=False
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "nguon")
+def test_every_command_has_help(command: list[str]) -> None:
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "nguon", *command, "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+
+
+async def test_demo_is_idempotent_and_its_admin_signs_in(
+    engine: AsyncEngine, database_url: str, client: AsyncClient
+) -> None:
+    first = nguon(database_url, "demo")
+    assert first.returncode == 0, first.stderr
+    assert "accounts created: 9" in first.stdout
+    assert re.search(rf"^\s+admin\s+admin\s+{AN_GIANG}\s+{DEMO_PASSWORD}$", first.stdout, re.M)
+    second = nguon(database_url, "demo")
+    assert second.returncode == 0, second.stderr
+    assert "accounts created: 0" in second.stdout
+    assert "0 created" in second.stdout
+    login = await client.post(
+        "/api/v1/auth/token", data={"username": "admin", "password": DEMO_PASSWORD}
+    )
+    assert login.status_code == 200
+
+
+async def test_users_and_keys_from_the_console(
+    engine: AsyncEngine, database_url: str, client: AsyncClient
+) -> None:
+    assert (
+        nguon(database_url, "areas", "import", "--current", "--province", AN_GIANG).returncode == 0
+    )
+    created = nguon(
+        database_url,
+        "users",
+        "create",
+        "so.admin",
+        "--role",
+        "admin",
+        "--area",
+        AN_GIANG,
+        "--password",
+        "console-made-password",
+    )
+    assert created.returncode == 0, created.stderr
+    key_run = nguon(
+        database_url, "keys", "create", "central", "--role", "central", "--area", AN_GIANG
+    )
+    assert key_run.returncode == 0, key_run.stderr
+    key = key_run.stdout.strip().splitlines()[-1]
+    assert key.startswith("ngn_")
+    assert (await client.get("/api/v1/areas", headers={"X-Api-Key": key})).status_code == 200
+    login = await client.post(
+        "/api/v1/auth/token", data={"username": "so.admin", "password": "console-made-password"}
+    )
+    assert login.status_code == 200
+    audit = await client.get(
+        "/api/v1/audit", headers={"Authorization": f"Bearer {login.json()['access_token']}"}
+    )
+    assert {"cli users create", "cli keys create"} <= {r["action"] for r in audit.json()["items"]}
+
+
+async def test_console_errors_are_one_clear_line(engine: AsyncEngine, database_url: str) -> None:
+    result = nguon(
+        database_url,
+        "users",
+        "create",
+        "x.y",
+        "--role",
+        "admin",
+        "--area",
+        "00000",
+        "--password",
+        "console-made-password",
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: No administrative unit has the code '00000'."
+
+
+async def test_areas_import_from_csv(engine: AsyncEngine, database_url: str) -> None:
+    result = nguon(database_url, "areas", "import", "--csv", str(LEGACY_CSV))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith("units: ")
+    assert nguon(database_url, "areas", "import", "--csv", str(LEGACY_CSV)).stdout.startswith(
+        "units: 0 created"
+    )
+
+
+def test_embedded_default_keeps_everything_under_the_data_dir(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NGUON_")}
+    env["NGUON_DATA_DIR"] = str(tmp_path / "hub")
+    result = subprocess.run(
+        [sys.executable, "-m", "nguon", "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd="/",
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "hub" / "nguon.db").is_file()
