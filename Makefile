@@ -37,7 +37,7 @@ openapi: install
 	$(BIN)/python -m nguon.openapi_export openapi/openapi.json
 
 bench: install
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/auth_overhead.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
