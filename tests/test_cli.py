@@ -146,3 +146,13 @@ def test_embedded_default_keeps_everything_under_the_data_dir(tmp_path: Path) ->
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "hub" / "nguon.db").is_file()
+
+
+async def test_a_bad_csv_is_refused_naming_the_line(
+    engine: AsyncEngine, database_url: str, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name,level,parent_code,valid_from,valid_until\n1,X,province,,,\n")
+    result = nguon(database_url, "areas", "import", "--csv", str(bad))
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: bad.csv: line 2: '1' is not a province code"

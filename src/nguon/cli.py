@@ -161,7 +161,13 @@ def _print_import(label: str, result: ImportResult) -> None:
 def areas_import(
     current: Annotated[bool, typer.Option("--current", help="Today's two-tier units")] = False,
     csv: Annotated[
-        Path | None, typer.Option("--csv", help="A CSV of units (e.g. legacy three-tier data)")
+        Path | None,
+        typer.Option(
+            "--csv",
+            exists=True,
+            dir_okay=False,
+            help="A CSV of units (e.g. legacy three-tier data)",
+        ),
     ] = None,
     province: Annotated[
         list[str] | None,
@@ -171,9 +177,9 @@ def areas_import(
     """Import administrative units, from the vietnam-provinces package or from a CSV file."""
     if current == (csv is not None):
         raise typer.BadParameter("give exactly one of --current and --csv")
-    records = current_units(province) if current else units_from_csv(csv)  # type: ignore[arg-type]
 
     async def work(hub: Hub) -> ImportResult:
+        records = current_units(province) if csv is None else units_from_csv(csv)
         async with hub.sessionmaker() as session:
             actor = await hub.operator(session)
             result = await AreaService(session).import_records(records)

@@ -4,12 +4,12 @@ from datetime import date
 
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from tests.conftest import AN_GIANG, LAI_CHAU, MakeUser, communes_of, districts_of
 
 from nguon.areas.levels import AreaLevel
 from nguon.areas.service import AreaService
 from nguon.areas.sources import AreaRecord
 from nguon.identity.roles import Role
+from tests.conftest import AN_GIANG, LAI_CHAU, MakeUser, communes_of, districts_of
 
 
 async def test_roots_and_children(

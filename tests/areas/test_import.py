@@ -5,7 +5,6 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from tests.conftest import AN_GIANG, LAI_CHAU, districts_of
 
 from nguon.areas.levels import AreaLevel
 from nguon.areas.models import Area
@@ -13,6 +12,7 @@ from nguon.areas.repository import AreaRepository
 from nguon.areas.service import AreaService
 from nguon.areas.sources import AreaRecord
 from nguon.kit.errors import InvalidInput
+from tests.conftest import AN_GIANG, LAI_CHAU, districts_of
 
 
 async def count_areas(session: AsyncSession) -> int:

@@ -32,6 +32,7 @@ async def test_malformed_json(
     problem = response.json()
     assert problem["title"] == "Malformed request body"
     assert problem["detail"].startswith("The request body is not valid JSON")
+    assert problem["detail"].endswith("(character 30).")
     assert problem["status"] == 400
     assert await users_in_db(sessionmaker) == before
 

@@ -2,7 +2,7 @@
 
 from typing import Any, ClassVar
 
-PROBLEM_BASE = "https://nguon.vn/problems/"
+PROBLEM_BASE = "urn:nguon:problem:"
 
 
 class NguonError(Exception):

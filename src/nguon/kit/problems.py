@@ -67,20 +67,22 @@ async def _nguon_error(request: Request, exc: Exception) -> ProblemResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"field": _field_name(err["loc"]), "message": err["msg"], "type": err["type"]}
-        for err in exc.errors()
-    ]
-    if any(err["type"] == "json_invalid" for err in errors):
-        message = next(str(e.get("ctx", {}).get("error", "")) for e in exc.errors())
+    malformed = next((e for e in exc.errors() if e["type"] == "json_invalid"), None)
+    if malformed is not None:
+        reason = malformed.get("ctx", {}).get("error", "decode error")
+        position = malformed["loc"][-1] if len(malformed["loc"]) > 1 else "?"
         return problem(
             400,
-            f"The request body is not valid JSON: {message}".rstrip(": "),
+            f"The request body is not valid JSON: {reason} (character {position}).",
             slug="malformed-body",
             title="Malformed request body",
             instance=request.url.path,
             request_id=_request_id(request),
         )
+    errors = [
+        {"field": _field_name(err["loc"]), "message": err["msg"], "type": err["type"]}
+        for err in exc.errors()
+    ]
     summary = "; ".join(f"{err['field']}: {err['message']}" for err in errors)
     return problem(
         422,
