@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from httpx import ASGITransport, AsyncClient
 from pydantic import SecretStr
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from nguon.app import create_app
@@ -16,6 +16,7 @@ from nguon.areas.service import AreaService
 from nguon.areas.sources import AreaRecord, current_units, units_from_csv
 from nguon.demo.service import LEGACY_CSV
 from nguon.identity.credentials import ApiKeyHasher, TokenCodec
+from nguon.identity.models import User
 from nguon.identity.principal import AreaScope, Principal
 from nguon.identity.roles import Role
 from nguon.identity.service import IdentityService
@@ -139,6 +140,11 @@ def communes_of(records: list[AreaRecord], parent: str) -> list[str]:
 
 def districts_of(records: list[AreaRecord], province: str) -> list[str]:
     return sorted(r.code for r in records if r.parent_code == province and r.level == "district")
+
+
+async def count_users(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    async with sessionmaker() as session:
+        return await session.scalar(select(func.count()).select_from(User)) or 0
 
 
 def identity_for(session: AsyncSession) -> IdentityService:

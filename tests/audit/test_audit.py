@@ -14,6 +14,23 @@ from nguon.identity.roles import Role
 from tests.conftest import AN_GIANG, LAI_CHAU, TEST_SECRET, MakeUser
 
 
+async def create_viewers(
+    client: AsyncClient, admin: dict[str, str], names: tuple[str, ...]
+) -> None:
+    for name in names:
+        response = await client.post(
+            "/api/v1/users",
+            json={
+                "username": name,
+                "password": "long-enough-pw",
+                "role": "viewer",
+                "area": AN_GIANG,
+            },
+            headers=admin,
+        )
+        assert response.status_code == 201, response.text
+
+
 async def records(sessionmaker: async_sessionmaker[AsyncSession]) -> list[AuditRecord]:
     async with sessionmaker() as session:
         return list((await session.scalars(select(AuditRecord).order_by(AuditRecord.id))).all())
@@ -106,17 +123,7 @@ async def test_chain_is_intact_after_normal_use(
     client: AsyncClient, make_user: MakeUser, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     admin = await make_user("chain.admin", Role.admin, AN_GIANG)
-    for name in ("aaa", "bbb", "ccc"):
-        await client.post(
-            "/api/v1/users",
-            json={
-                "username": name,
-                "password": "long-enough-pw",
-                "role": "viewer",
-                "area": AN_GIANG,
-            },
-            headers=admin,
-        )
+    await create_viewers(client, admin, ("aaa", "bbb", "ccc"))
     async with sessionmaker() as session:
         checked, breaks = await AuditService(session).verify()
     assert checked >= 4
@@ -137,17 +144,7 @@ async def test_verify_names_an_edited_record(
     database_url: str,
 ) -> None:
     admin = await make_user("tamper.admin", Role.admin, AN_GIANG)
-    for name in ("ddd", "eee"):
-        await client.post(
-            "/api/v1/users",
-            json={
-                "username": name,
-                "password": "long-enough-pw",
-                "role": "viewer",
-                "area": AN_GIANG,
-            },
-            headers=admin,
-        )
+    await create_viewers(client, admin, ("ddd", "eee"))
     intact = run_cli(database_url, "audit", "verify")
     assert intact.returncode == 0, intact.stderr
     assert "intact" in intact.stdout
@@ -169,17 +166,7 @@ async def test_verify_names_the_gap_left_by_a_deleted_record(
     database_url: str,
 ) -> None:
     admin = await make_user("delete.admin", Role.admin, AN_GIANG)
-    for name in ("fff", "ggg", "hhh"):
-        await client.post(
-            "/api/v1/users",
-            json={
-                "username": name,
-                "password": "long-enough-pw",
-                "role": "viewer",
-                "area": AN_GIANG,
-            },
-            headers=admin,
-        )
+    await create_viewers(client, admin, ("fff", "ggg", "hhh"))
     trail = await records(sessionmaker)
     deleted, follower = trail[-2], trail[-1]
     async with sessionmaker() as session:

@@ -3,18 +3,20 @@
 import hashlib
 
 from httpx import AsyncClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nguon.areas.sources import AreaRecord
 from nguon.identity.models import ApiKey, User
 from nguon.identity.roles import Role
-from tests.conftest import AN_GIANG, LAI_CHAU, MakeUser, communes_of, districts_of
-
-
-async def count_users(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
-    async with sessionmaker() as session:
-        return await session.scalar(select(func.count()).select_from(User)) or 0
+from tests.conftest import (
+    AN_GIANG,
+    LAI_CHAU,
+    MakeUser,
+    communes_of,
+    count_users,
+    districts_of,
+)
 
 
 async def test_admin_creates_an_account_in_its_province(

@@ -1,27 +1,20 @@
 """Bad input gets a clear problem+json answer and changes nothing."""
 
 from httpx import AsyncClient
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from nguon.identity.models import User
 from nguon.identity.roles import Role
-from tests.conftest import AN_GIANG, MakeUser
+from tests.conftest import AN_GIANG, MakeUser, count_users
 
 PROBLEM = "application/problem+json"
 VALID = {"username": "new.person", "password": "long-enough-pw", "role": "viewer", "area": AN_GIANG}
-
-
-async def users_in_db(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
-    async with sessionmaker() as session:
-        return await session.scalar(select(func.count()).select_from(User)) or 0
 
 
 async def test_malformed_json(
     client: AsyncClient, make_user: MakeUser, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     admin = await make_user("admin.bad1", Role.admin, AN_GIANG)
-    before = await users_in_db(sessionmaker)
+    before = await count_users(sessionmaker)
     response = await client.post(
         "/api/v1/users",
         content=b'{"username": "x", "password": ',
@@ -34,14 +27,14 @@ async def test_malformed_json(
     assert problem["detail"].startswith("The request body is not valid JSON")
     assert problem["detail"].endswith("(character 30).")
     assert problem["status"] == 400
-    assert await users_in_db(sessionmaker) == before
+    assert await count_users(sessionmaker) == before
 
 
 async def test_unknown_fields_are_named(
     client: AsyncClient, make_user: MakeUser, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     admin = await make_user("admin.bad2", Role.admin, AN_GIANG)
-    before = await users_in_db(sessionmaker)
+    before = await count_users(sessionmaker)
     response = await client.post(
         "/api/v1/users", json={**VALID, "is_superuser": True}, headers=admin
     )
@@ -55,14 +48,14 @@ async def test_unknown_fields_are_named(
         }
     ]
     assert "body.is_superuser" in problem["detail"]
-    assert await users_in_db(sessionmaker) == before
+    assert await count_users(sessionmaker) == before
 
 
 async def test_wrong_types_list_each_field(
     client: AsyncClient, make_user: MakeUser, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     admin = await make_user("admin.bad3", Role.admin, AN_GIANG)
-    before = await users_in_db(sessionmaker)
+    before = await count_users(sessionmaker)
     response = await client.post(
         "/api/v1/users",
         json={"username": 42, "password": ["x"], "role": "emperor", "area": AN_GIANG},
@@ -73,14 +66,14 @@ async def test_wrong_types_list_each_field(
     fields = {error["field"] for error in response.json()["errors"]}
     assert fields == {"body.username", "body.password", "body.role"}
     assert response.json()["detail"].startswith("3 invalid field(s)")
-    assert await users_in_db(sessionmaker) == before
+    assert await count_users(sessionmaker) == before
 
 
 async def test_ten_megabyte_body_is_refused_before_reading(
     client: AsyncClient, make_user: MakeUser, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     admin = await make_user("admin.bad4", Role.admin, AN_GIANG)
-    before = await users_in_db(sessionmaker)
+    before = await count_users(sessionmaker)
     huge = b'{"username": "' + b"a" * (10 * 1024 * 1024) + b'"}'
     response = await client.post(
         "/api/v1/users", content=huge, headers={**admin, "Content-Type": "application/json"}
@@ -88,14 +81,14 @@ async def test_ten_megabyte_body_is_refused_before_reading(
     assert response.status_code == 413
     assert response.headers["content-type"] == PROBLEM
     assert "1048576" in response.json()["detail"]
-    assert await users_in_db(sessionmaker) == before
+    assert await count_users(sessionmaker) == before
 
 
 async def test_oversize_body_without_length_is_cut_off(
     client: AsyncClient, make_user: MakeUser, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     admin = await make_user("admin.bad5", Role.admin, AN_GIANG)
-    before = await users_in_db(sessionmaker)
+    before = await count_users(sessionmaker)
 
     async def chunks():  # type: ignore[no-untyped-def]
         for _ in range(20):
@@ -106,7 +99,7 @@ async def test_oversize_body_without_length_is_cut_off(
     )
     assert response.status_code == 413
     assert response.headers["content-type"] == PROBLEM
-    assert await users_in_db(sessionmaker) == before
+    assert await count_users(sessionmaker) == before
 
 
 async def test_unknown_route_and_wrong_method_are_problems(client: AsyncClient) -> None:

@@ -1,9 +1,10 @@
 """Health, readiness, metrics, request ids and logs, as an operator sees them."""
 
 import json
+from pathlib import Path
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import ASGITransport, AsyncClient, Response
 from pydantic import SecretStr
 
 from nguon.app import create_app
@@ -27,31 +28,26 @@ async def test_readyz_when_database_is_migrated(client: AsyncClient, backend: st
     assert check["detail"].startswith(backend)
 
 
-async def test_readyz_when_database_is_unreachable(tmp_path: object) -> None:
+async def readyz_on(database_url: str, data_dir: Path) -> Response:
     settings = Settings(
-        database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none",
-        secret_key=SecretStr("x" * 40),
-        data_dir=tmp_path,  # type: ignore[arg-type]
+        database_url=database_url, secret_key=SecretStr("x" * 40), data_dir=data_dir
     )
     app = create_app(settings)
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://hub.test") as http:
         response = await http.get("/readyz")
     await app.state.engine.dispose()
+    return response
+
+
+async def test_readyz_when_database_is_unreachable(tmp_path: Path) -> None:
+    response = await readyz_on("postgresql+asyncpg://nobody@127.0.0.1:1/none", tmp_path)
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"].startswith("Not ready: database: unreachable")
 
 
-async def test_readyz_when_schema_is_not_migrated(tmp_path: object) -> None:
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/empty.db",
-        secret_key=SecretStr("x" * 40),
-        data_dir=tmp_path,  # type: ignore[arg-type]
-    )
-    app = create_app(settings)
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://hub.test") as http:
-        response = await http.get("/readyz")
-    await app.state.engine.dispose()
+async def test_readyz_when_schema_is_not_migrated(tmp_path: Path) -> None:
+    response = await readyz_on(f"sqlite+aiosqlite:///{tmp_path}/empty.db", tmp_path)
     assert response.status_code == 503
     assert "nguon db upgrade" in response.json()["detail"]
 
