@@ -2,11 +2,14 @@
 NGUON_TEST_DATABASE_URL names one (`.ci/run` does both)."""
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+import socket
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 from httpx import ASGITransport, AsyncClient
+from moto.server import ThreadedMotoServer
 from pydantic import SecretStr
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -101,6 +104,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture
 async def app(settings: Settings, engine: AsyncEngine) -> AsyncIterator[object]:
     application = create_app(settings)
+    await application.state.storage.ensure_ready()  # what the lifespan does when served
     yield application
     await application.state.engine.dispose()
 
@@ -110,6 +114,40 @@ async def client(app: object) -> AsyncIterator[AsyncClient]:
     transport = ASGITransport(app=app, client=("198.51.100.7", 50000))  # type: ignore[arg-type]
     async with AsyncClient(transport=transport, base_url="http://hub.test") as http:
         yield http
+
+
+# --- object storage -----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """A real S3 API server (moto) on a free local port; yields its endpoint host:port."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"127.0.0.1:{port}"
+    server.stop()
+
+
+def with_s3(settings: Settings, endpoint: str) -> Settings:
+    """The same settings, with media on the S3 server in a bucket of this test's own."""
+    return settings.model_copy(
+        update={
+            "s3_endpoint": endpoint,
+            "s3_access_key": SecretStr("testing"),
+            "s3_secret_key": SecretStr("testing"),
+            "s3_secure": False,
+            "s3_region": "us-east-1",
+            "s3_bucket": f"media-{uuid.uuid4().hex[:12]}",
+            "s3_public_endpoint": f"http://{endpoint}",
+        }
+    )
 
 
 # --- areas and accounts -------------------------------------------------------------------

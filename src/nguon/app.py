@@ -22,8 +22,20 @@ from nguon.kit.observability import (
 )
 from nguon.kit.problems import install_problem_handlers
 from nguon.kit.settings import Settings, get_settings
+from nguon.kit.storage import create_storage
+from nguon.media.endpoints import router as media_router
+from nguon.media.tools import MediaTools
 
-ROUTERS = (health_router, identity_router, areas_router, communes_router, audit_router)
+ROUTERS = (
+    health_router,
+    identity_router,
+    areas_router,
+    communes_router,
+    media_router,
+    audit_router,
+)
+# Multipart framing around the largest file the upload route takes.
+UPLOAD_OVERHEAD_BYTES = 64 * 1024
 
 DESCRIPTION = """\
 The provincial source-information hub (HTTT nguồn tỉnh): bulletins from central, provincial,
@@ -43,9 +55,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool_size=settings.database_pool_size,
     )
     sessionmaker = create_sessionmaker(engine)
+    storage = create_storage(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await storage.ensure_ready()
         yield
         await engine.dispose()
 
@@ -60,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
     app.state.metrics = Metrics()
+    app.state.storage = storage
+    app.state.media_tools = MediaTools.find(settings.ffmpeg_path, settings.ffprobe_path)
     app.state.token_codec = TokenCodec(
         secret, settings.jwt_issuer, settings.access_token_ttl_seconds
     )
@@ -72,7 +88,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The last added runs first: a request id exists before anything is logged, and a body
     # refused for its size is still audited.
     app.add_middleware(
-        BodyLimitMiddleware, default_limit=settings.max_body_bytes, limits_by_path_prefix={}
+        BodyLimitMiddleware,
+        default_limit=settings.max_body_bytes,
+        limits_by_path_prefix={"/api/v1/media": settings.media_max_bytes + UPLOAD_OVERHEAD_BYTES},
     )
     app.add_middleware(FailedRequestAuditMiddleware, sessionmaker=sessionmaker)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)

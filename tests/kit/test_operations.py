@@ -22,10 +22,11 @@ async def test_healthz(client: AsyncClient) -> None:
 async def test_readyz_when_database_is_migrated(client: AsyncClient, backend: str) -> None:
     response = await client.get("/readyz")
     assert response.status_code == 200
-    (check,) = response.json()["checks"]
-    assert check["name"] == "database"
-    assert check["ok"] is True
-    assert check["detail"].startswith(backend)
+    checks = {check["name"]: check for check in response.json()["checks"]}
+    assert set(checks) == {"database", "storage", "media_tools"}
+    assert all(check["ok"] for check in checks.values())
+    assert checks["database"]["detail"].startswith(backend)
+    assert checks["storage"]["detail"].startswith("local disk")
 
 
 async def readyz_on(database_url: str, data_dir: Path) -> Response:

@@ -5,6 +5,7 @@ from sqlalchemy import text
 from nguon.kit.migrate import current_revision, head_revision
 from nguon.kit.problems import problem
 from nguon.kit.schemas import ResponseModel
+from nguon.kit.storage import StorageError
 
 router = APIRouter(tags=["operations"])
 
@@ -32,7 +33,7 @@ async def healthz() -> dict[str, str]:
     responses={503: {"description": "Not ready; the problem lists the failing checks"}},
 )
 async def readyz(request: Request) -> Readiness | Response:
-    checks = [await _database_check(request)]
+    checks = [await _database_check(request), await _storage_check(request), _media_tools(request)]
     if all(check.ok for check in checks):
         return Readiness(status="ready", checks=checks)
     failing = "; ".join(f"{check.name}: {check.detail}" for check in checks if not check.ok)
@@ -61,6 +62,19 @@ async def _database_check(request: Request) -> Check:
             "run `nguon db upgrade`",
         )
     return Check(name="database", ok=True, detail=f"{engine.dialect.name}, schema at {head}")
+
+
+async def _storage_check(request: Request) -> Check:
+    try:
+        detail = await request.app.state.storage.check()
+    except StorageError as exc:
+        return Check(name="storage", ok=False, detail=str(exc))
+    return Check(name="storage", ok=True, detail=detail)
+
+
+def _media_tools(request: Request) -> Check:
+    # Without ffmpeg the hub still serves; the detail tells the operator what is missing.
+    return Check(name="media_tools", ok=True, detail=request.app.state.media_tools.status())
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

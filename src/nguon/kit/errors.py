@@ -52,6 +52,18 @@ class Conflict(NguonError):
     title = "Conflict"
 
 
+class UnsupportedMedia(NguonError):
+    status = 415
+    slug = "unsupported-media"
+    title = "Unsupported media"
+
+
+class CorruptMedia(NguonError):
+    status = 422
+    slug = "corrupt-media"
+    title = "Corrupt media"
+
+
 class PayloadTooLarge(NguonError):
     status = 413
     slug = "payload-too-large"

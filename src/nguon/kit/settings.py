@@ -63,6 +63,26 @@ class Settings(BaseSettings):
     s3_secure: bool = True
     kafka_bootstrap: str | None = None
 
+    # Media: limits per kind, tools, and the broadcast rendition for radio.
+    media_max_audio_bytes: int = Field(default=200 * 2**20, ge=1)
+    media_max_image_bytes: int = Field(default=20 * 2**20, ge=1)
+    media_max_video_bytes: int = Field(default=2 * 2**30, ge=1)
+    media_max_image_pixels: int = Field(default=40_000_000, ge=1)
+    media_url_ttl_seconds: int = Field(default=900, ge=10, le=7 * 86_400)
+    ffmpeg_path: str = "ffmpeg"
+    ffprobe_path: str = "ffprobe"
+    broadcast_sample_rate: int = Field(default=44_100, ge=8_000, le=48_000)
+    broadcast_loudness_lufs: float = Field(default=-16.0, ge=-40.0, le=-5.0)
+    broadcast_bitrate_kbps: int = Field(default=96, ge=32, le=320)
+    thumbnail_px: int = Field(default=320, ge=32, le=2048)
+
+    @property
+    def media_max_bytes(self) -> int:
+        """The largest upload any kind admits: the request body limit of the upload route."""
+        return max(
+            self.media_max_audio_bytes, self.media_max_image_bytes, self.media_max_video_bytes
+        )
+
     @field_validator("data_dir")
     @classmethod
     def _absolute_data_dir(cls, value: Path) -> Path:

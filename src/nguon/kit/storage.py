@@ -1,0 +1,126 @@
+"""Object storage for media: the local disk (embedded default) or an S3 API (MinIO, S3).
+
+Both backends keep objects under keys such as `media/<id>/original`; callers never build paths.
+"""
+
+import asyncio
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Protocol
+
+from nguon.kit.settings import Settings
+
+_KEY = re.compile(r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$")
+
+
+class StorageError(Exception):
+    """The storage backend failed or refused an operation."""
+
+
+def check_key(key: str) -> str:
+    if not _KEY.match(key) or ".." in key:
+        raise StorageError(f"invalid object key {key!r}")
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    """Fetch the object from here (a presigned URL that expires)."""
+
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFile:
+    """Stream the object from this file (with HTTP Range support)."""
+
+    path: Path
+    content_type: str
+
+
+class ObjectStorage(Protocol):
+    backend: str
+
+    async def ensure_ready(self) -> None:
+        """Create what is missing (directory, bucket)."""
+
+    async def check(self) -> str:
+        """Raise when the backend cannot be used; else a line for /readyz."""
+
+    async def put_file(self, key: str, source: Path, content_type: str) -> None: ...
+
+    async def fetch_to(self, key: str, target: Path) -> None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+    async def exists(self, key: str) -> bool: ...
+
+    async def delivery(
+        self, key: str, content_type: str, filename: str, expires: timedelta
+    ) -> Redirect | LocalFile: ...
+
+
+class LocalStorage:
+    """Objects as files below a root directory; no key ever resolves outside it."""
+
+    backend = "local"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def path_of(self, key: str) -> Path:
+        path = (self.root / check_key(key)).resolve()
+        if not path.is_relative_to(self.root):
+            raise StorageError(f"object key {key!r} leaves the media root")
+        return path
+
+    async def ensure_ready(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    async def check(self) -> str:
+        probe = self.root / ".ready"
+        try:
+            await self.ensure_ready()
+            await asyncio.to_thread(probe.write_bytes, b"ok")
+        except OSError as exc:
+            raise StorageError(f"media root {self.root} is not writable: {exc}") from exc
+        return f"local disk at {self.root}"
+
+    async def put_file(self, key: str, source: Path, content_type: str) -> None:
+        target = self.path_of(key)
+
+        def copy() -> None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(target.name + ".partial")
+            shutil.copyfile(source, partial)
+            partial.replace(target)  # readers never see half an object
+
+        await asyncio.to_thread(copy)
+
+    async def fetch_to(self, key: str, target: Path) -> None:
+        source = self.path_of(key)
+        if not source.is_file():
+            raise StorageError(f"no object {key}")
+        await asyncio.to_thread(shutil.copyfile, source, target)
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self.path_of(key).unlink, missing_ok=True)
+
+    async def exists(self, key: str) -> bool:
+        return self.path_of(key).is_file()
+
+    async def delivery(
+        self, key: str, content_type: str, filename: str, expires: timedelta
+    ) -> Redirect | LocalFile:
+        return LocalFile(self.path_of(key), content_type)
+
+
+def create_storage(settings: Settings) -> ObjectStorage:
+    if settings.s3_endpoint:
+        from nguon.kit.s3 import S3Storage
+
+        return S3Storage.from_settings(settings)
+    return LocalStorage(settings.data_dir / "media")

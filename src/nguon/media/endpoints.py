@@ -1,0 +1,139 @@
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Path, Request, Response, UploadFile, status
+from fastapi.responses import FileResponse, RedirectResponse
+
+from nguon.identity.access import Access, AnyPrincipal
+from nguon.identity.principal import Principal
+from nguon.identity.roles import Role
+from nguon.kit.schemas import ResponseModel
+from nguon.kit.storage import Redirect
+from nguon.media.kinds import MediaKind
+from nguon.media.models import MediaObject
+from nguon.media.renditions import ORIGINAL
+from nguon.media.service import MediaService
+from nguon.unit_of_work import Session
+
+router = APIRouter(prefix="/api/v1/media", tags=["media"])
+
+UPLOADERS = Access(Role.publisher, Role.editor)
+MediaId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Media id")]
+
+
+def media_service(request: Request, session: Session) -> MediaService:
+    state = request.app.state
+    return MediaService(session, state.storage, state.media_tools, state.settings)
+
+
+Media = Annotated[MediaService, Depends(media_service)]
+
+
+class RenditionRead(ResponseModel):
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    duration_s: float | None
+    width: int | None
+    height: int | None
+    url: str
+
+
+class MediaRead(ResponseModel):
+    id: str
+    sha256: str
+    size: int
+    content_type: str
+    kind: MediaKind
+    duration_s: float | None
+    width: int | None
+    height: int | None
+    original_name: str | None
+    created_at: datetime
+    url: str
+    renditions: list[RenditionRead]
+
+    @classmethod
+    def of(cls, media: MediaObject) -> "MediaRead":
+        base = f"/api/v1/media/{media.id}"
+        return cls(
+            id=media.id,
+            sha256=media.sha256,
+            size=media.size,
+            content_type=media.content_type,
+            kind=media.kind,
+            duration_s=media.duration_s,
+            width=media.width,
+            height=media.height,
+            original_name=media.original_name,
+            created_at=media.created_at,
+            url=base,
+            renditions=[
+                RenditionRead(
+                    name=r.name,
+                    content_type=r.content_type,
+                    size=r.size,
+                    sha256=r.sha256,
+                    duration_s=r.duration_s,
+                    width=r.width,
+                    height=r.height,
+                    url=f"{base}/{r.name}",
+                )
+                for r in media.renditions
+            ],
+        )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Upload audio, an image or a video",
+    description="The type is decided from the bytes. The same content uploaded again returns "
+    "the stored object with 200.",
+    responses={200: {"description": "The same content was stored before", "model": MediaRead}},
+)
+async def upload_media(
+    file: Annotated[UploadFile, File(description="The file")],
+    service: Media,
+    actor: Annotated[Principal, Depends(UPLOADERS)],
+    request: Request,
+    response: Response,
+) -> MediaRead:
+    ingested = await service.ingest(actor, file.file, file.filename)
+    request.state.audit_target = f"media:{ingested.media.id}"
+    if not ingested.created:
+        response.status_code = status.HTTP_200_OK
+    return MediaRead.of(ingested.media)
+
+
+async def _deliver(service: MediaService, media_id: str, rendition: str) -> Response:
+    delivery = await service.delivery(media_id, rendition)
+    if isinstance(delivery, Redirect):
+        return RedirectResponse(delivery.url, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
+    return FileResponse(
+        delivery.path, media_type=delivery.content_type, content_disposition_type="inline"
+    )
+
+
+@router.get(
+    "/{media_id}",
+    summary="The uploaded file (a redirect to object storage, or the bytes with Range support)",
+    response_class=Response,
+)
+async def get_media(media_id: MediaId, service: Media, _principal: AnyPrincipal) -> Response:
+    return await _deliver(service, media_id, ORIGINAL)
+
+
+@router.get(
+    "/{media_id}/{rendition}",
+    summary="A rendition: `original`, `broadcast` (audio for radio) or `thumbnail` (images)",
+    response_class=Response,
+)
+async def get_rendition(
+    media_id: MediaId,
+    rendition: Annotated[str, Path(pattern=r"^[a-z]{1,32}$")],
+    service: Media,
+    _principal: AnyPrincipal,
+) -> Response:
+    return await _deliver(service, media_id, rendition)

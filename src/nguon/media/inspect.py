@@ -1,0 +1,173 @@
+"""What an upload really is, decided from its bytes, and whether it is whole."""
+
+import asyncio
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import filetype
+import mutagen
+from PIL import Image, UnidentifiedImageError
+
+from nguon.kit.errors import CorruptMedia, InvalidInput, PayloadTooLarge, UnsupportedMedia
+from nguon.kit.settings import Settings
+from nguon.media.kinds import ACCEPTED_TYPES, EXTENSION_KINDS, MediaKind
+from nguon.media.tools import MediaTools, ToolFailed
+
+SNIFF_BYTES = 8192
+# A decode that stops this much short of the declared duration means a truncated file.
+TRUNCATION_TOLERANCE = 0.9
+VIDEO_CODECS = {"mp4": {"h264"}, "webm": {"vp8", "vp9", "av1"}}
+
+
+@dataclass(frozen=True, slots=True)
+class Sniffed:
+    content_type: str
+    kind: MediaKind
+    extension: str
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFacts:
+    duration_s: float | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+def sniff(head: bytes, size: int, filename: str | None, settings: Settings) -> Sniffed:
+    """The type the first bytes show; refuses what the hub does not take, a name that
+    contradicts the bytes, and a file over its kind's limit."""
+    if size == 0:
+        raise InvalidInput("The file is empty.")
+    guess = filetype.guess(head)
+    if guess is None or guess.mime not in ACCEPTED_TYPES:
+        shown = f"{guess.mime} " if guess else ""
+        raise UnsupportedMedia(
+            f"The file is {shown or 'of an unknown type '}by its content; the hub takes MP3, "
+            "AAC/M4A, OGG/Opus and WAV audio, PNG, JPEG and WebP images, MP4 (H.264) and "
+            "WebM video."
+        )
+    kind, extension = ACCEPTED_TYPES[guess.mime]
+    named = (filename or "").rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
+    if named in EXTENSION_KINDS and EXTENSION_KINDS[named] != kind:
+        raise UnsupportedMedia(
+            f"The file is {extension.upper()} ({kind}) by its content but its name "
+            f"{filename!r} says {EXTENSION_KINDS[named]}."
+        )
+    limit = _limit(kind, settings)
+    if size > limit:
+        raise PayloadTooLarge(f"The {kind} file has {size} bytes; {kind} takes at most {limit}.")
+    return Sniffed(guess.mime, kind, extension)
+
+
+def _limit(kind: MediaKind, settings: Settings) -> int:
+    return {
+        MediaKind.audio: settings.media_max_audio_bytes,
+        MediaKind.image: settings.media_max_image_bytes,
+        MediaKind.video: settings.media_max_video_bytes,
+    }[kind]
+
+
+async def inspect(
+    path: Path, sniffed: Sniffed, tools: MediaTools, settings: Settings
+) -> MediaFacts:
+    """Read the file as a player would; refuse what does not decode."""
+    if sniffed.kind is MediaKind.image:
+        return await asyncio.to_thread(_inspect_image, path, settings.media_max_image_pixels)
+    if sniffed.kind is MediaKind.audio:
+        if tools.ffmpeg and tools.ffprobe:
+            return await _inspect_audio(path, tools)
+        return await asyncio.to_thread(_inspect_audio_headers, path)
+    if tools.ffprobe:
+        return await _inspect_video(path, sniffed, tools)
+    return MediaFacts()
+
+
+def _inspect_image(path: Path, max_pixels: int) -> MediaFacts:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                if width * height > max_pixels:
+                    raise CorruptMedia(
+                        f"The image is {width}×{height} pixels; the hub takes at most "
+                        f"{max_pixels} pixels (a decompression bomb is refused)."
+                    )
+                image.load()  # decodes every pixel: a truncated file fails here
+            with Image.open(path) as image:
+                image.verify()  # checksums (PNG CRC) that decoding alone may skip
+    except CorruptMedia:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise CorruptMedia(f"The image decompresses beyond the hub's limit: {exc}") from exc
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
+        raise CorruptMedia(f"The image is truncated or corrupt: {exc}") from exc
+    return MediaFacts(width=width, height=height)
+
+
+async def _inspect_audio(path: Path, tools: MediaTools) -> MediaFacts:
+    try:
+        probe = await tools.probe(path)
+        if not any(s.get("codec_type") == "audio" for s in probe.get("streams", [])):
+            raise CorruptMedia("The file holds no audio stream.")
+        # ffprobe may estimate from the file size, which a truncated file also has; the
+        # header's own length (WAV data size, MP3 Xing frame count) is what the file promised.
+        declared = await asyncio.to_thread(_header_seconds, path) or _duration(probe)
+        decoded = await tools.decoded_seconds(path)
+    except ToolFailed as exc:
+        raise CorruptMedia(f"The audio does not decode: {exc.message}") from exc
+    if decoded <= 0:
+        raise CorruptMedia("The audio does not decode: no sound could be read from it.")
+    if declared and decoded < declared * TRUNCATION_TOLERANCE:
+        raise CorruptMedia(
+            f"The audio is truncated: it declares {declared:.1f} s but only {decoded:.1f} s decode."
+        )
+    return MediaFacts(duration_s=round(declared or decoded, 3))
+
+
+def _header_seconds(path: Path) -> float | None:
+    try:
+        audio = mutagen.File(path)
+    except mutagen.MutagenError:
+        return None
+    length = getattr(getattr(audio, "info", None), "length", None)
+    return float(length) if length else None
+
+
+def _inspect_audio_headers(path: Path) -> MediaFacts:
+    try:
+        audio = mutagen.File(path)
+    except mutagen.MutagenError as exc:
+        raise CorruptMedia(f"The audio is corrupt: {exc}") from exc
+    if audio is None or not getattr(audio.info, "length", 0):
+        raise CorruptMedia("The audio is corrupt: its headers cannot be read.")
+    return MediaFacts(duration_s=round(float(audio.info.length), 3))
+
+
+async def _inspect_video(path: Path, sniffed: Sniffed, tools: MediaTools) -> MediaFacts:
+    try:
+        probe = await tools.probe(path)
+    except ToolFailed as exc:
+        raise CorruptMedia(f"The video cannot be read: {exc.message}") from exc
+    video = next((s for s in probe.get("streams", []) if s.get("codec_type") == "video"), None)
+    if video is None:
+        raise CorruptMedia("The file holds no video stream.")
+    codecs = VIDEO_CODECS[sniffed.extension]
+    if video.get("codec_name") not in codecs:
+        raise UnsupportedMedia(
+            f"{sniffed.extension.upper()} video must be {' or '.join(sorted(codecs))}; this "
+            f"one is {video.get('codec_name')}."
+        )
+    return MediaFacts(
+        duration_s=_duration(probe), width=video.get("width"), height=video.get("height")
+    )
+
+
+def _duration(probe: dict[str, Any]) -> float | None:
+    value = probe.get("format", {}).get("duration")
+    try:
+        return round(float(value), 3) if value is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,26 @@
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from nguon.media.models import MediaObject
+
+
+class MediaRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, media_id: str) -> MediaObject | None:
+        return await self._one(MediaObject.id == media_id)
+
+    async def by_sha256(self, sha256: str) -> MediaObject | None:
+        return await self._one(MediaObject.sha256 == sha256)
+
+    async def _one(self, condition: ColumnElement[bool]) -> MediaObject | None:
+        result = await self.session.scalars(
+            select(MediaObject).options(selectinload(MediaObject.renditions)).where(condition)
+        )
+        return result.first()
+
+    async def add(self, media: MediaObject) -> None:
+        self.session.add(media)
+        await self.session.flush()
