@@ -9,6 +9,8 @@ from nguon import __version__
 from nguon.areas.endpoints import router as areas_router
 from nguon.audit.endpoints import router as audit_router
 from nguon.audit.requests import FailedRequestAuditMiddleware
+from nguon.bulletins.clock import running_clock
+from nguon.bulletins.endpoints import router as bulletins_router
 from nguon.communes.endpoints import router as communes_router
 from nguon.health.endpoints import router as health_router
 from nguon.identity.credentials import ApiKeyHasher, TokenCodec
@@ -32,6 +34,7 @@ ROUTERS = (
     areas_router,
     communes_router,
     media_router,
+    bulletins_router,
     audit_router,
 )
 # Multipart framing around the largest file the upload route takes.
@@ -60,7 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await storage.ensure_ready()
-        yield
+        async with running_clock(sessionmaker, settings.clock_seconds):
+            yield
         await engine.dispose()
 
     app = FastAPI(

@@ -2,10 +2,23 @@
 
 from nguon.areas.models import Area
 from nguon.audit.models import AuditRecord
+from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.identity.models import ApiKey, User
 from nguon.kit.db import Base
+from nguon.kit.idempotency import IdempotentRequest
 from nguon.media.models import MediaObject, MediaRendition
 
 metadata = Base.metadata
 
-__all__ = ["ApiKey", "Area", "AuditRecord", "MediaObject", "MediaRendition", "User", "metadata"]
+__all__ = [
+    "ApiKey",
+    "Area",
+    "AuditRecord",
+    "Bulletin",
+    "BulletinRevision",
+    "IdempotentRequest",
+    "MediaObject",
+    "MediaRendition",
+    "User",
+    "metadata",
+]

@@ -293,3 +293,17 @@ async def test_without_ffmpeg_audio_is_kept_as_uploaded(
     assert ready.status_code == 200
     tools = next(c for c in ready.json()["checks"] if c["name"] == "media_tools")
     assert tools["detail"].startswith("ffmpeg missing")
+
+
+async def test_idempotency_key_on_upload(
+    client: AsyncClient, publisher: dict[str, str], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    headers = {**publisher, "Idempotency-Key": "upload-1"}
+    first = await upload(client, headers, "a.png", png_bytes())
+    again = await upload(client, headers, "a.png", png_bytes())
+    assert (first["status"], again["status"]) == (201, 201)
+    assert first["body"] == again["body"]
+    other = await upload(client, headers, "b.png", png_bytes((10, 10)))
+    assert other["status"] == 422
+    assert "different request" in other["body"]["detail"]
+    assert await media_rows(sessionmaker) == 1

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_json: bool = True
+    clock_seconds: float = Field(
+        default=30, gt=0, le=3600, description="How often scheduled and expired bulletins move"
+    )
 
     # Object storage and the Kafka bus; used from the bulletin and delivery capabilities on.
     s3_endpoint: str | None = None

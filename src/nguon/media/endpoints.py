@@ -1,18 +1,20 @@
+import asyncio
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Path, Request, Response, UploadFile, status
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
 from nguon.identity.access import Access, AnyPrincipal
 from nguon.identity.principal import Principal
 from nguon.identity.roles import Role
+from nguon.kit.idempotency import IdempotencyKey, IdempotencyStore
 from nguon.kit.schemas import ResponseModel
 from nguon.kit.storage import Redirect
 from nguon.media.kinds import MediaKind
 from nguon.media.models import MediaObject
 from nguon.media.renditions import ORIGINAL
-from nguon.media.service import MediaService
+from nguon.media.service import MediaService, stream_sha256
 from nguon.unit_of_work import Session
 
 router = APIRouter(prefix="/api/v1/media", tags=["media"])
@@ -89,6 +91,7 @@ class MediaRead(ResponseModel):
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Upload audio, an image or a video",
+    response_model=MediaRead,
     description="The type is decided from the bytes. The same content uploaded again returns "
     "the stored object with 200.",
     responses={200: {"description": "The same content was stored before", "model": MediaRead}},
@@ -99,12 +102,22 @@ async def upload_media(
     actor: Annotated[Principal, Depends(UPLOADERS)],
     request: Request,
     response: Response,
-) -> MediaRead:
+    idempotency_key: IdempotencyKey = None,
+) -> MediaRead | JSONResponse:
+    store = IdempotencyStore(service.session, actor.label, idempotency_key, "POST /api/v1/media")
+    if await store.seen():
+        content_sha256 = await asyncio.to_thread(stream_sha256, file.file)
+        replay = await store.replay(content_sha256)
+        assert replay is not None
+        return JSONResponse(replay.response, status_code=replay.status)
     ingested = await service.ingest(actor, file.file, file.filename)
     request.state.audit_target = f"media:{ingested.media.id}"
-    if not ingested.created:
-        response.status_code = status.HTTP_200_OK
-    return MediaRead.of(ingested.media)
+    response.status_code = status.HTTP_201_CREATED if ingested.created else status.HTTP_200_OK
+    answer = MediaRead.of(ingested.media)
+    await store.remember(
+        ingested.media.sha256, response.status_code, answer.model_dump(mode="json")
+    )
+    return answer
 
 
 async def _deliver(service: MediaService, media_id: str, rendition: str) -> Response:

@@ -55,12 +55,16 @@ def _receive(upload: BinaryIO, target: Path) -> _Received:
     return _Received(target, size, digest.hexdigest(), head)
 
 
-def _file_sha256(path: Path) -> str:
+def stream_sha256(stream: BinaryIO) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(COPY_CHUNK):
-            digest.update(chunk)
+    while chunk := stream.read(COPY_CHUNK):
+        digest.update(chunk)
     return digest.hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return stream_sha256(handle)
 
 
 class MediaService:

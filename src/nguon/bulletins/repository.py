@@ -1,0 +1,119 @@
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nguon.areas.levels import AreaLevel
+from nguon.bulletins.enums import ON_AIR, BulletinKind, BulletinStatus, Category, Priority
+from nguon.bulletins.models import Bulletin, BulletinRevision
+from nguon.kit.errors import InvalidInput
+from nguon.kit.text import fold
+
+
+@dataclass(frozen=True, slots=True)
+class BulletinFilter:
+    status: BulletinStatus | None = None
+    kind: BulletinKind | None = None
+    priority: Priority | None = None
+    level: AreaLevel | None = None
+    area_path: str | None = None  # origin within this subtree
+    language: str | None = None
+    category: Category | None = None
+    text: str | None = None
+
+
+def encode_cursor(bulletin: Bulletin) -> str:
+    raw = json.dumps([bulletin.created_at.isoformat(), bulletin.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, bulletin_id = json.loads(raw)
+        return datetime.fromisoformat(created), str(bulletin_id)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("The cursor is not one this hub gave out.") from exc
+
+
+def visible_to(area_path: str) -> ColumnElement[bool]:
+    """Bulletins from the area or below it, and from the areas above it."""
+    return or_(
+        Bulletin.origin_area_path.startswith(area_path, autoescape=True),
+        literal(area_path).startswith(Bulletin.origin_area_path),
+    )
+
+
+class BulletinRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, bulletin_id: str, *, for_update: bool = False) -> Bulletin | None:
+        statement = select(Bulletin).where(Bulletin.id == bulletin_id)
+        if for_update:
+            statement = statement.with_for_update()
+        return (await self.session.scalars(statement)).first()
+
+    async def add(self, bulletin: Bulletin) -> None:
+        self.session.add(bulletin)
+        await self.session.flush()
+
+    async def add_revision(self, revision: BulletinRevision) -> None:
+        self.session.add(revision)
+        await self.session.flush()
+
+    async def search(
+        self, viewer_path: str, query: BulletinFilter, limit: int, cursor: str | None
+    ) -> Sequence[Bulletin]:
+        statement = select(Bulletin).where(visible_to(viewer_path))
+        for column, value in (
+            (Bulletin.status, query.status),
+            (Bulletin.kind, query.kind),
+            (Bulletin.priority, query.priority),
+            (Bulletin.level, query.level),
+            (Bulletin.language, query.language),
+            (Bulletin.category, query.category),
+        ):
+            if value is not None:
+                statement = statement.where(column == value)
+        if query.area_path:
+            statement = statement.where(
+                Bulletin.origin_area_path.startswith(query.area_path, autoescape=True)
+            )
+        for word in fold(query.text or "").split():
+            statement = statement.where(Bulletin.search_text.contains(word, autoescape=True))
+        if cursor:
+            created, last_id = decode_cursor(cursor)
+            statement = statement.where(
+                or_(
+                    Bulletin.created_at < created,
+                    and_(Bulletin.created_at == created, Bulletin.id < last_id),
+                )
+            )
+        statement = statement.order_by(Bulletin.created_at.desc(), Bulletin.id.desc()).limit(limit)
+        return (await self.session.scalars(statement)).all()
+
+    async def due_for_expiry(self, now: datetime) -> Sequence[Bulletin]:
+        result = await self.session.scalars(
+            select(Bulletin).where(
+                Bulletin.valid_until <= now,
+                or_(Bulletin.status.in_(ON_AIR), Bulletin.on_air_revision.is_not(None)),
+                Bulletin.status != BulletinStatus.revoked,
+            )
+        )
+        return result.all()
+
+    async def due_for_publication(self, now: datetime) -> Sequence[Bulletin]:
+        result = await self.session.scalars(
+            select(Bulletin).where(
+                Bulletin.status == BulletinStatus.scheduled, Bulletin.valid_from <= now
+            )
+        )
+        return result.all()
+
+    async def count(self) -> int:
+        return await self.session.scalar(select(func.count()).select_from(Bulletin)) or 0

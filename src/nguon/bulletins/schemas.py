@@ -1,0 +1,155 @@
+from datetime import datetime, time
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from nguon.areas.levels import AreaLevel
+from nguon.bulletins.enums import BulletinKind, BulletinStatus, Category, Priority
+from nguon.kit.schemas import RequestModel, ResponseModel
+from nguon.media.kinds import MediaKind
+
+# BCP 47: a 2–3 letter language (ISO 639-1/-3, so minority languages too) and optional subtags.
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+TARGET_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+ID_PATTERN = r"^[0-9a-f]{32}$"
+
+Title = Annotated[str, Field(min_length=1, max_length=300)]
+Body = Annotated[str, Field(max_length=20_000)]
+Language = Annotated[str, Field(pattern=LANGUAGE_PATTERN, examples=["vi", "km", "en"])]
+Targets = Annotated[
+    list[Annotated[str, Field(pattern=TARGET_PATTERN)]],
+    Field(min_length=1, max_length=1000, description="Area codes and/or endpoint codes"),
+]
+MediaIds = Annotated[list[Annotated[str, Field(pattern=ID_PATTERN)]], Field(max_length=20)]
+Contributor = Annotated[str, Field(min_length=1, max_length=200)]
+BulletinId = Annotated[str, Field(pattern=ID_PATTERN)]
+
+
+class Weekday(StrEnum):
+    mon = "mon"
+    tue = "tue"
+    wed = "wed"
+    thu = "thu"
+    fri = "fri"
+    sat = "sat"
+    sun = "sun"
+
+
+class Schedule(RequestModel):
+    """When to play: once at an instant, daily at local times, or on weekdays at local times
+    (Asia/Ho_Chi_Minh); each play may repeat `repeat` times, `gap_minutes` apart."""
+
+    type: Literal["once", "daily", "weekdays"]
+    at: AwareDatetime | None = None
+    times: Annotated[list[time], Field(max_length=24, default_factory=list)]
+    weekdays: Annotated[list[Weekday], Field(max_length=7, default_factory=list)]
+    repeat: Annotated[int, Field(ge=1, le=20)] = 1
+    gap_minutes: Annotated[int, Field(ge=0, le=1440)] = 0
+
+    @model_validator(mode="after")
+    def _complete(self) -> "Schedule":
+        if self.type == "once" and (self.at is None or self.times or self.weekdays):
+            raise ValueError("a `once` schedule takes `at` only")
+        if self.type == "daily" and (not self.times or self.at or self.weekdays):
+            raise ValueError("a `daily` schedule takes `times` only")
+        if self.type == "weekdays" and (not self.times or not self.weekdays or self.at):
+            raise ValueError("a `weekdays` schedule takes `weekdays` and `times`")
+        if self.repeat > 1 and self.gap_minutes == 0:
+            raise ValueError("repeats need a `gap_minutes` above 0")
+        return self
+
+
+class BulletinFields(RequestModel):
+    title: Title
+    kind: BulletinKind
+    body: Body | None = None
+    language: Language = "vi"
+    category: Category
+    priority: Priority = Priority.normal
+    targets: Targets
+    media: Annotated[MediaIds, Field(default_factory=list)]
+    sensitive: bool = False
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = None
+    schedule: Schedule | None = None
+    contributor: Contributor | None = None
+    translation_of: BulletinId | None = None
+
+
+class BulletinCreate(BulletinFields):
+    pass
+
+
+class BulletinUpdate(RequestModel):
+    """Only the fields sent change."""
+
+    title: Title | None = None
+    kind: BulletinKind | None = None
+    body: Body | None = None
+    language: Language | None = None
+    category: Category | None = None
+    priority: Priority | None = None
+    targets: Targets | None = None
+    media: MediaIds | None = None
+    sensitive: bool | None = None
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = None
+    schedule: Schedule | None = None
+    contributor: Contributor | None = None
+    translation_of: BulletinId | None = None
+
+
+class Decision(RequestModel):
+    reason: Annotated[str, Field(min_length=3, max_length=1000)]
+
+
+class OptionalNote(RequestModel):
+    reason: Annotated[str | None, Field(max_length=1000)] = None
+
+
+class MediaSummary(ResponseModel):
+    id: str
+    kind: MediaKind
+    content_type: str
+    sha256: str
+    size: int
+    duration_s: float | None
+    width: int | None
+    height: int | None
+    url: str
+
+
+class BulletinRead(ResponseModel):
+    id: str
+    status: BulletinStatus
+    level: AreaLevel
+    revision: int
+    on_air_revision: int | None
+    origin_area: str
+    title: str
+    kind: BulletinKind
+    body: str | None
+    language: str
+    category: Category
+    priority: Priority
+    targets: list[str]
+    media: list[str]
+    media_details: list[MediaSummary]
+    sensitive: bool
+    valid_from: datetime
+    valid_until: datetime
+    schedule: Schedule | None
+    contributor: str | None
+    translation_of: str | None
+    created_by: str
+    appraised_by: str | None
+    decided_by: str | None
+    reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class BulletinPage(ResponseModel):
+    items: list[BulletinRead]
+    next_cursor: str | None

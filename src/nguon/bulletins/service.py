@@ -1,0 +1,281 @@
+"""Bulletins from draft to air: content rules, the editorial workflow, revisions, expiry."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nguon.areas.levels import AreaLevel
+from nguon.areas.service import AreaService
+from nguon.bulletins.enums import MEDIA_KIND_FOR, ON_AIR, BulletinKind, BulletinStatus
+from nguon.bulletins.models import Bulletin, BulletinRevision
+from nguon.bulletins.repository import BulletinFilter, BulletinRepository
+from nguon.bulletins.schemas import BulletinCreate, BulletinUpdate
+from nguon.identity.principal import Principal
+from nguon.identity.roles import Role
+from nguon.kit.db import utcnow
+from nguon.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from nguon.kit.text import fold
+from nguon.media.models import MediaObject
+from nguon.media.repository import MediaRepository
+
+DEFAULT_VALIDITY = timedelta(days=7)
+# Fields of a bulletin that make up its content (what a revision freezes).
+CONTENT_FIELDS = (
+    "title", "kind", "body", "language", "category", "priority", "targets", "media",
+    "sensitive", "valid_from", "valid_until", "schedule", "contributor", "translation_of",
+)  # fmt: skip
+EDITABLE_IN_PLACE = frozenset({BulletinStatus.draft})
+EDITABLE_AS_REVISION = frozenset({BulletinStatus.rejected, *ON_AIR})
+
+
+@dataclass(frozen=True, slots=True)
+class BulletinView:
+    bulletin: Bulletin
+    media: Sequence[MediaObject]
+
+
+def _content(bulletin: Bulletin) -> dict[str, Any]:
+    values = {name: getattr(bulletin, name) for name in CONTENT_FIELDS}
+    for name in ("valid_from", "valid_until"):
+        values[name] = values[name].isoformat()
+    return values
+
+
+class BulletinService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.repository = BulletinRepository(session)
+        self.areas = AreaService(session)
+        self.media = MediaRepository(session)
+
+    # --- reading ----------------------------------------------------------------------------
+
+    async def get(
+        self, actor: Principal, bulletin_id: str, *, for_update: bool = False
+    ) -> Bulletin:
+        bulletin = await self.repository.get(bulletin_id, for_update=for_update)
+        if bulletin is None or not self._visible(actor, bulletin):
+            raise NotFound(f"No bulletin {bulletin_id} is visible to {actor.label}.")
+        return bulletin
+
+    async def view(self, bulletin: Bulletin) -> BulletinView:
+        media = [m for m in [await self.media.get(i) for i in bulletin.media] if m is not None]
+        return BulletinView(bulletin, media)
+
+    async def search(
+        self, actor: Principal, query: BulletinFilter, limit: int, cursor: str | None
+    ) -> Sequence[Bulletin]:
+        return await self.repository.search(actor.area.path, query, limit, cursor)
+
+    @staticmethod
+    def _visible(actor: Principal, bulletin: Bulletin) -> bool:
+        origin = bulletin.origin_area_path
+        return origin.startswith(actor.area.path) or actor.area.path.startswith(origin)
+
+    # --- writing ----------------------------------------------------------------------------
+
+    async def create(self, actor: Principal, fields: BulletinCreate) -> Bulletin:
+        now = utcnow()
+        values = fields.model_dump(exclude={"schedule"})
+        values["valid_from"] = fields.valid_from or now
+        values["valid_until"] = fields.valid_until or values["valid_from"] + DEFAULT_VALIDITY
+        values["schedule"] = fields.schedule.model_dump(mode="json") if fields.schedule else None
+        bulletin = Bulletin(
+            id=uuid.uuid4().hex,
+            **values,
+            status=BulletinStatus.draft,
+            level=actor.area.level,
+            origin_area_id=actor.area.id,
+            origin_area_code=actor.area.code,
+            origin_area_path=actor.area.path,
+            revision=1,
+            on_air_revision=None,
+            created_by=actor.label,
+        )
+        await self._check_content(actor, bulletin)
+        await self.repository.add(bulletin)
+        return bulletin
+
+    async def update(self, actor: Principal, bulletin_id: str, changes: BulletinUpdate) -> Bulletin:
+        bulletin = await self.get(actor, bulletin_id, for_update=True)
+        await self._require_within_origin(actor, bulletin)
+        if bulletin.status in EDITABLE_AS_REVISION:
+            bulletin.revision += 1
+            bulletin.status = BulletinStatus.draft
+            bulletin.appraised_by = bulletin.decided_by = bulletin.reason = None
+        elif bulletin.status not in EDITABLE_IN_PLACE:
+            raise Conflict(
+                f"Bulletin {bulletin.id} is {bulletin.status}; only drafts, rejected and "
+                "on-air bulletins can be edited.",
+                current_status=bulletin.status.value,
+            )
+        for name, value in changes.model_dump(exclude_unset=True, exclude={"schedule"}).items():
+            setattr(bulletin, name, value)
+        if "schedule" in changes.model_fields_set:
+            bulletin.schedule = (
+                changes.schedule.model_dump(mode="json") if changes.schedule else None
+            )
+        await self._check_content(actor, bulletin)
+        return bulletin
+
+    async def _check_content(self, actor: Principal, bulletin: Bulletin) -> None:
+        if bulletin.valid_until <= bulletin.valid_from:
+            raise InvalidInput("valid_until must be after valid_from.")
+        if bulletin.kind is BulletinKind.text and not (bulletin.body or "").strip():
+            raise InvalidInput("A text bulletin needs a body.")
+        await self._check_media(bulletin)
+        for code in bulletin.targets:
+            area = await self.areas.repository.find_by_code(code, None)
+            if area is None:
+                raise InvalidInput(f"Target {code!r} names no administrative unit or endpoint.")
+            if not area.path.startswith(bulletin.origin_area_path):
+                raise Forbidden(
+                    f"Target {code} ({area.name}) lies outside {bulletin.origin_area_code}, the "
+                    f"area {actor.label} publishes for."
+                )
+        if bulletin.translation_of is not None:
+            original = await self.get(actor, bulletin.translation_of)
+            if original.id == bulletin.id:
+                raise InvalidInput("A bulletin cannot translate itself.")
+        bulletin.search_text = fold(f"{bulletin.title} {bulletin.body or ''}")
+
+    async def _check_media(self, bulletin: Bulletin) -> None:
+        wanted = MEDIA_KIND_FOR[bulletin.kind]
+        if wanted is None:
+            if bulletin.media:
+                raise InvalidInput("A text bulletin carries no media; use kind image or audio.")
+            return
+        if not bulletin.media:
+            raise InvalidInput(f"A {bulletin.kind} bulletin needs at least one {wanted} in media.")
+        for media_id in bulletin.media:
+            media = await self.media.get(media_id)
+            if media is None:
+                raise InvalidInput(f"Media {media_id} does not exist; upload it first.")
+            if media.kind is not wanted:
+                raise InvalidInput(
+                    f"Media {media_id} is {media.kind}; a {bulletin.kind} bulletin takes {wanted}."
+                )
+
+    async def _require_within_origin(self, actor: Principal, bulletin: Bulletin) -> None:
+        origin = await self.areas.repository.get(bulletin.origin_area_id)
+        assert origin is not None  # areas are never deleted under bulletins (RESTRICT)
+        actor.require_within(origin, "bulletins")
+
+    # --- workflow ---------------------------------------------------------------------------
+
+    async def submit(self, actor: Principal, bulletin_id: str) -> Bulletin:
+        bulletin = await self._in_state(actor, bulletin_id, "submit", {BulletinStatus.draft})
+        await self._require_within_origin(actor, bulletin)
+        bulletin.status = BulletinStatus.submitted
+        return bulletin
+
+    async def appraise(self, actor: Principal, bulletin_id: str, note: str | None) -> Bulletin:
+        bulletin = await self._in_state(actor, bulletin_id, "appraise", {BulletinStatus.submitted})
+        await self._require_within_origin(actor, bulletin)
+        bulletin.status = BulletinStatus.appraised
+        bulletin.appraised_by = actor.label
+        bulletin.reason = note
+        return bulletin
+
+    async def approve(self, actor: Principal, bulletin_id: str) -> Bulletin:
+        bulletin = await self._in_state(
+            actor, bulletin_id, "approve", {BulletinStatus.submitted, BulletinStatus.appraised}
+        )
+        await self._require_decider(actor, bulletin)
+        if bulletin.sensitive and bulletin.status is not BulletinStatus.appraised:
+            raise Conflict(
+                f"Bulletin {bulletin.id} is sensitive and must be appraised before approval; "
+                f"it is {bulletin.status}.",
+                current_status=bulletin.status.value,
+            )
+        now = utcnow()
+        if bulletin.valid_until <= now:
+            raise Conflict(
+                f"Bulletin {bulletin.id} was valid until {bulletin.valid_until.isoformat()}; "
+                "edit its validity first.",
+                current_status=bulletin.status.value,
+            )
+        bulletin.status = (
+            BulletinStatus.published if bulletin.valid_from <= now else BulletinStatus.scheduled
+        )
+        bulletin.decided_by = actor.label
+        bulletin.on_air_revision = bulletin.revision
+        await self.repository.add_revision(
+            BulletinRevision(
+                bulletin_id=bulletin.id,
+                number=bulletin.revision,
+                content=_content(bulletin),
+                approved_by=actor.label,
+            )
+        )
+        return bulletin
+
+    async def reject(self, actor: Principal, bulletin_id: str, reason: str) -> Bulletin:
+        bulletin = await self._in_state(
+            actor, bulletin_id, "reject", {BulletinStatus.submitted, BulletinStatus.appraised}
+        )
+        await self._require_decider(actor, bulletin)
+        bulletin.status = BulletinStatus.rejected
+        bulletin.decided_by = actor.label
+        bulletin.reason = reason
+        return bulletin
+
+    async def revoke(self, actor: Principal, bulletin_id: str, reason: str) -> Bulletin:
+        bulletin = await self.get(actor, bulletin_id, for_update=True)
+        if bulletin.on_air_revision is None:
+            raise Conflict(
+                f"Bulletin {bulletin.id} is {bulletin.status} and not on air; only a published "
+                "or scheduled bulletin can be revoked.",
+                current_status=bulletin.status.value,
+            )
+        await self._require_decider(actor, bulletin)
+        bulletin.status = BulletinStatus.revoked
+        bulletin.on_air_revision = None
+        bulletin.decided_by = actor.label
+        bulletin.reason = reason
+        return bulletin
+
+    async def _in_state(
+        self, actor: Principal, bulletin_id: str, action: str, allowed: set[BulletinStatus]
+    ) -> Bulletin:
+        bulletin = await self.get(actor, bulletin_id, for_update=True)
+        if bulletin.status not in allowed:
+            names = " or ".join(sorted(allowed))
+            raise Conflict(
+                f"Cannot {action} bulletin {bulletin.id}: it is {bulletin.status}, and {action} "
+                f"needs {names}.",
+                current_status=bulletin.status.value,
+            )
+        return bulletin
+
+    async def _require_decider(self, actor: Principal, bulletin: Bulletin) -> None:
+        """Editors decide for their area; a commune chair decides the commune's own bulletins."""
+        if actor.effective_role is Role.commune_chair:
+            if (
+                bulletin.level is not AreaLevel.commune
+                or bulletin.origin_area_path != actor.area.path
+            ):
+                raise Forbidden(
+                    f"A commune chair decides only the bulletins of the commune itself; bulletin "
+                    f"{bulletin.id} comes from {bulletin.origin_area_code}."
+                )
+            return
+        await self._require_within_origin(actor, bulletin)
+
+    # --- time -------------------------------------------------------------------------------
+
+    async def advance_clock(self, now: datetime | None = None) -> tuple[int, int]:
+        """Publish scheduled bulletins whose time has come and expire those past validity."""
+        now = now or utcnow()
+        published = await self.repository.due_for_publication(now)
+        for bulletin in published:
+            bulletin.status = BulletinStatus.published
+        expired = await self.repository.due_for_expiry(now)
+        for bulletin in expired:
+            if bulletin.status in ON_AIR:
+                bulletin.status = BulletinStatus.expired
+            bulletin.on_air_revision = None
+        return len(published), len(expired)
