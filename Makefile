@@ -38,6 +38,7 @@ openapi: install
 
 bench: install
 	$(BIN)/python bench/auth_overhead.py
+	$(BIN)/python bench/media_upload.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -271,7 +271,7 @@ async def test_oversize_file_for_its_kind_is_refused(
         result = await upload(http, login_headers, "big.png", png_bytes((300, 300), "RGBA"))
     await app.state.engine.dispose()
     assert result["status"] == 413
-    assert "image takes at most 1000" in result["body"]["detail"]
+    assert "over 1000 bytes, the most image takes" in result["body"]["detail"]
     assert await media_rows(sessionmaker) == 0
 
 
@@ -307,3 +307,23 @@ async def test_idempotency_key_on_upload(
     assert other["status"] == 422
     assert "different request" in other["body"]["detail"]
     assert await media_rows(sessionmaker) == 1
+
+
+async def test_the_form_must_hold_one_file_field(
+    client: AsyncClient, publisher: dict[str, str], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    wrong_field = await client.post(
+        "/api/v1/media", files={"upload": ("a.png", png_bytes())}, headers=publisher
+    )
+    extra_field = await client.post(
+        "/api/v1/media",
+        files={"file": ("a.png", png_bytes())},
+        data={"note": "hello"},
+        headers=publisher,
+    )
+    not_multipart = await client.post("/api/v1/media", content=png_bytes(), headers=publisher)
+    for response in (wrong_field, extra_field, not_multipart):
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == PROBLEM
+        assert "'file'" in response.json()["detail"]
+    assert await media_rows(sessionmaker) == 0

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar, cast
 from urllib.parse import urlsplit
 
 import urllib3
@@ -15,9 +15,9 @@ from minio import Minio
 from minio.error import MinioException, S3Error
 
 from nguon.kit.settings import Settings
-from nguon.kit.storage import LocalFile, Redirect, StorageError, check_key
+from nguon.kit.storage import GrowingFile, LocalFile, Redirect, StorageError, check_key
 
-PART_SIZE = 16 * 2**20
+PART_SIZE = 8 * 2**20
 _MISSING_OBJECT = {"NoSuchKey", "NoSuchObject"}
 T = TypeVar("T")
 
@@ -78,6 +78,24 @@ class S3Storage:
             self.client.fput_object(
                 self.bucket, check_key(key), str(source), content_type, part_size=PART_SIZE
             )
+
+        await self._call(f"upload of {key}", upload)
+
+    async def put_growing(self, key: str, source: GrowingFile, content_type: str) -> None:
+        def upload() -> None:
+            reader = source.reader()
+            try:
+                # Unknown length: the client sends PART_SIZE parts as they fill.
+                self.client.put_object(
+                    self.bucket,
+                    check_key(key),
+                    cast(BinaryIO, reader),
+                    -1,
+                    content_type,
+                    part_size=PART_SIZE,
+                )
+            finally:
+                reader.close()
 
         await self._call(f"upload of {key}", upload)
 

@@ -6,6 +6,7 @@ Both backends keep objects under keys such as `media/<id>/original`; callers nev
 import asyncio
 import re
 import shutil
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -41,6 +42,74 @@ class LocalFile:
     content_type: str
 
 
+class GrowingFile:
+    """A file the event loop is still writing while a storage thread already reads it.
+
+    Lets an upload travel on to object storage while it is still arriving.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._out = path.open("wb")
+        self._changed = threading.Condition()
+        self._written = 0
+        self._finished = False
+        self._abandoned = False
+
+    def append(self, data: bytes) -> None:
+        self._out.write(data)
+        self._out.flush()
+        with self._changed:
+            self._written += len(data)
+            self._changed.notify_all()
+
+    def finish(self) -> None:
+        self._out.close()
+        with self._changed:
+            self._finished = True
+            self._changed.notify_all()
+
+    def abandon(self) -> None:
+        """Make readers fail: the upload is refused or broke off."""
+        if not self._out.closed:
+            self._out.close()
+        with self._changed:
+            self._abandoned = True
+            self._changed.notify_all()
+
+    def reader(self) -> "GrowingFileReader":
+        return GrowingFileReader(self)
+
+    def wait_for_bytes(self, position: int, size: int) -> int:
+        """Block until `size` bytes past `position` exist or the file is complete."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self._abandoned or self._finished or self._written - position >= size
+            )
+            if self._abandoned:
+                raise StorageError(f"the upload into {self.path.name} was abandoned")
+            return min(size, self._written - position)
+
+
+class GrowingFileReader:
+    """File-like `read(n)` over a `GrowingFile`: returns n bytes, fewer only at the end."""
+
+    def __init__(self, source: GrowingFile) -> None:
+        self._source = source
+        self._handle = source.path.open("rb")
+        self._position = 0
+
+    def read(self, size: int = -1) -> bytes:
+        wanted = size if size >= 0 else 2**62
+        available = self._source.wait_for_bytes(self._position, wanted)
+        data = self._handle.read(available)
+        self._position += len(data)
+        return data
+
+    def close(self) -> None:
+        self._handle.close()
+
+
 class ObjectStorage(Protocol):
     backend: str
 
@@ -51,6 +120,9 @@ class ObjectStorage(Protocol):
         """Raise when the backend cannot be used; else a line for /readyz."""
 
     async def put_file(self, key: str, source: Path, content_type: str) -> None: ...
+
+    async def put_growing(self, key: str, source: GrowingFile, content_type: str) -> None:
+        """Store a file that is still being written; returns once all of it is stored."""
 
     async def fetch_to(self, key: str, target: Path) -> None: ...
 
@@ -97,6 +169,23 @@ class LocalStorage:
             partial = target.with_name(target.name + ".partial")
             shutil.copyfile(source, partial)
             partial.replace(target)  # readers never see half an object
+
+        await asyncio.to_thread(copy)
+
+    async def put_growing(self, key: str, source: GrowingFile, content_type: str) -> None:
+        target = self.path_of(key)
+
+        def copy() -> None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(target.name + ".partial")
+            reader = source.reader()
+            try:
+                with partial.open("wb") as out:
+                    shutil.copyfileobj(reader, out, 2**20)
+                partial.replace(target)
+            finally:
+                reader.close()
+                partial.unlink(missing_ok=True)
 
         await asyncio.to_thread(copy)
 

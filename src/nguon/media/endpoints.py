@@ -1,20 +1,21 @@
-import asyncio
+import hashlib
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Path, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
 from nguon.identity.access import Access, AnyPrincipal
 from nguon.identity.principal import Principal
 from nguon.identity.roles import Role
 from nguon.kit.idempotency import IdempotencyKey, IdempotencyStore
+from nguon.kit.multipart import FileUpload
 from nguon.kit.schemas import ResponseModel
 from nguon.kit.storage import Redirect
 from nguon.media.kinds import MediaKind
 from nguon.media.models import MediaObject
 from nguon.media.renditions import ORIGINAL
-from nguon.media.service import MediaService, stream_sha256
+from nguon.media.service import MediaService
 from nguon.unit_of_work import Session
 
 router = APIRouter(prefix="/api/v1/media", tags=["media"])
@@ -87,30 +88,49 @@ class MediaRead(ResponseModel):
         )
 
 
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
+}
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Upload audio, an image or a video",
     response_model=MediaRead,
-    description="The type is decided from the bytes. The same content uploaded again returns "
-    "the stored object with 200.",
+    description="Multipart field `file`. The type is decided from the bytes; the file travels on "
+    "to storage while it arrives. The same content uploaded again returns the stored object "
+    "with 200.",
     responses={200: {"description": "The same content was stored before", "model": MediaRead}},
+    openapi_extra={"requestBody": UPLOAD_BODY},
 )
 async def upload_media(
-    file: Annotated[UploadFile, File(description="The file")],
     service: Media,
     actor: Annotated[Principal, Depends(UPLOADERS)],
     request: Request,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> MediaRead | JSONResponse:
+    upload = FileUpload(request, "file")
+    await upload.start()
     store = IdempotencyStore(service.session, actor.label, idempotency_key, "POST /api/v1/media")
     if await store.seen():
-        content_sha256 = await asyncio.to_thread(stream_sha256, file.file)
-        replay = await store.replay(content_sha256)
+        digest = hashlib.sha256()
+        async for chunk in upload.chunks():
+            digest.update(chunk)
+        replay = await store.replay(digest.hexdigest())
         assert replay is not None
         return JSONResponse(replay.response, status_code=replay.status)
-    ingested = await service.ingest(actor, file.file, file.filename)
+    ingested = await service.ingest(actor, upload.chunks(), upload.filename)
     request.state.audit_target = f"media:{ingested.media.id}"
     response.status_code = status.HTTP_201_CREATED if ingested.created else status.HTTP_200_OK
     answer = MediaRead.of(ingested.media)

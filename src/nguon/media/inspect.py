@@ -35,10 +35,10 @@ class MediaFacts:
     height: int | None = None
 
 
-def sniff(head: bytes, size: int, filename: str | None, settings: Settings) -> Sniffed:
-    """The type the first bytes show; refuses what the hub does not take, a name that
-    contradicts the bytes, and a file over its kind's limit."""
-    if size == 0:
+def identify(head: bytes, filename: str | None) -> Sniffed:
+    """The type the first bytes show; refuses what the hub does not take and a name that
+    contradicts the bytes."""
+    if not head:
         raise InvalidInput("The file is empty.")
     guess = filetype.guess(head)
     if guess is None or guess.mime not in ACCEPTED_TYPES:
@@ -55,18 +55,20 @@ def sniff(head: bytes, size: int, filename: str | None, settings: Settings) -> S
             f"The file is {extension.upper()} ({kind}) by its content but its name "
             f"{filename!r} says {EXTENSION_KINDS[named]}."
         )
-    limit = _limit(kind, settings)
-    if size > limit:
-        raise PayloadTooLarge(f"The {kind} file has {size} bytes; {kind} takes at most {limit}.")
     return Sniffed(guess.mime, kind, extension)
 
 
-def _limit(kind: MediaKind, settings: Settings) -> int:
-    return {
+def check_size(sniffed: Sniffed, size: int, settings: Settings) -> None:
+    """Refuse a file over its kind's limit (called as the bytes arrive, so reading stops)."""
+    limit = {
         MediaKind.audio: settings.media_max_audio_bytes,
         MediaKind.image: settings.media_max_image_bytes,
         MediaKind.video: settings.media_max_video_bytes,
-    }[kind]
+    }[sniffed.kind]
+    if size > limit:
+        raise PayloadTooLarge(
+            f"The {sniffed.kind} file is over {limit} bytes, the most {sniffed.kind} takes."
+        )
 
 
 async def inspect(

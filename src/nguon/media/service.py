@@ -4,10 +4,10 @@ import asyncio
 import hashlib
 import tempfile
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import BinaryIO
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nguon.identity.principal import Principal
 from nguon.kit.errors import NotFound
 from nguon.kit.settings import Settings
-from nguon.kit.storage import LocalFile, ObjectStorage, Redirect
-from nguon.media.inspect import SNIFF_BYTES, inspect, sniff
+from nguon.kit.storage import GrowingFile, LocalFile, ObjectStorage, Redirect
+from nguon.media.inspect import SNIFF_BYTES, Sniffed, check_size, identify, inspect
 from nguon.media.kinds import MediaKind
 from nguon.media.models import MediaObject, MediaRendition
 from nguon.media.renditions import ORIGINAL, RenditionFile, broadcast_audio, image_thumbnail
@@ -32,39 +32,12 @@ class Ingested:
     created: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _Received:
-    path: Path
-    size: int
-    sha256: str
-    head: bytes
-
-
-def _receive(upload: BinaryIO, target: Path) -> _Received:
-    """Copy the upload to a work file, hashing as it goes; never the whole file in memory."""
-    digest = hashlib.sha256()
-    size = 0
-    head = b""
-    with target.open("wb") as out:
-        while chunk := upload.read(COPY_CHUNK):
-            if len(head) < SNIFF_BYTES:
-                head += chunk[: SNIFF_BYTES - len(head)]
-            digest.update(chunk)
-            size += len(chunk)
-            out.write(chunk)
-    return _Received(target, size, digest.hexdigest(), head)
-
-
-def stream_sha256(stream: BinaryIO) -> str:
-    digest = hashlib.sha256()
-    while chunk := stream.read(COPY_CHUNK):
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        return stream_sha256(handle)
+        while chunk := handle.read(COPY_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class MediaService:
@@ -81,39 +54,53 @@ class MediaService:
         self.tools = tools
         self.settings = settings
 
-    async def ingest(self, actor: Principal, upload: BinaryIO, filename: str | None) -> Ingested:
-        """Store an upload, or find the same content stored before. Anything refused leaves
-        nothing behind in storage or the database."""
+    async def ingest(
+        self, actor: Principal, chunks: AsyncIterator[bytes], filename: str | None
+    ) -> Ingested:
+        """Store an upload, or find the same content stored before. The bytes travel on to
+        storage while they arrive; anything refused is removed again, so it leaves nothing
+        behind in storage or the database."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="upload-", dir=self.settings.data_dir) as work:
             workdir = Path(work)
-            received = await asyncio.to_thread(_receive, upload, workdir / "original")
-            sniffed = sniff(received.head, received.size, filename, self.settings)
-            existing = await self.repository.by_sha256(received.sha256)
-            if existing is not None:
-                return Ingested(existing, created=False)
-            facts = await inspect(received.path, sniffed, self.tools, self.settings)
-            derived = await self._renditions(sniffed.kind, received.path, workdir)
-            media_id = uuid.uuid4().hex
-            media = MediaObject(
-                id=media_id,
-                sha256=received.sha256,
-                size=received.size,
-                content_type=sniffed.content_type,
-                kind=sniffed.kind,
-                duration_s=facts.duration_s,
-                width=facts.width,
-                height=facts.height,
-                original_name=(filename or "")[:255] or None,
-                storage_key=f"media/{media_id}/original.{sniffed.extension}",
-                uploaded_by=actor.label,
-            )
-            media.renditions = [await self._rendition(media_id, item) for item in derived]
-            stored = [media.storage_key, *(r.storage_key for r in media.renditions)]
-            await self.storage.put_file(media.storage_key, received.path, media.content_type)
-            for rendition, item in zip(media.renditions, derived, strict=True):
-                await self.storage.put_file(rendition.storage_key, item.path, item.content_type)
-            return await self._record(media, stored)
+            received = _Upload(self, GrowingFile(workdir / "original"), filename, uuid.uuid4().hex)
+            try:
+                async for chunk in chunks:
+                    received.take(chunk)
+                await received.complete()
+                existing = await self.repository.by_sha256(received.sha256)
+                if existing is not None:
+                    await received.discard()
+                    return Ingested(existing, created=False)
+                return await self._keep(actor, received, workdir)
+            except BaseException:
+                await received.discard()
+                raise
+
+    async def _keep(self, actor: Principal, received: "_Upload", workdir: Path) -> Ingested:
+        sniffed = received.sniffed
+        assert sniffed is not None
+        assert received.key is not None
+        facts = await inspect(received.file.path, sniffed, self.tools, self.settings)
+        derived = await self._renditions(sniffed.kind, received.file.path, workdir)
+        media = MediaObject(
+            id=received.media_id,
+            sha256=received.sha256,
+            size=received.size,
+            content_type=sniffed.content_type,
+            kind=sniffed.kind,
+            duration_s=facts.duration_s,
+            width=facts.width,
+            height=facts.height,
+            original_name=(received.filename or "")[:255] or None,
+            storage_key=received.key,
+            uploaded_by=actor.label,
+        )
+        media.renditions = [await self._rendition(media.id, item) for item in derived]
+        for rendition, item in zip(media.renditions, derived, strict=True):
+            received.stored.append(rendition.storage_key)
+            await self.storage.put_file(rendition.storage_key, item.path, item.content_type)
+        return await self._record(media, received)
 
     async def _renditions(
         self, kind: MediaKind, source: Path, workdir: Path
@@ -142,17 +129,16 @@ class MediaService:
             height=item.height,
         )
 
-    async def _record(self, media: MediaObject, stored: list[str]) -> Ingested:
+    async def _record(self, media: MediaObject, received: "_Upload") -> Ingested:
         try:
             async with self.session.begin_nested():
                 await self.repository.add(media)
         except IntegrityError:
             # The same content arrived at the same time through another request: keep theirs.
-            for key in stored:
-                await self.storage.delete(key)
             existing = await self.repository.by_sha256(media.sha256)
             if existing is None:
                 raise
+            await received.discard()
             return Ingested(existing, created=False)
         return Ingested(media, created=True)
 
@@ -176,3 +162,65 @@ class MediaService:
         return await self.storage.delivery(
             key, content_type, filename, timedelta(seconds=self.settings.media_url_ttl_seconds)
         )
+
+
+class _Upload:
+    """One upload as it arrives: hashed, identified from its first bytes, size-checked, and
+    sent on to storage as soon as its type is known."""
+
+    def __init__(
+        self, service: MediaService, file: GrowingFile, filename: str | None, media_id: str
+    ) -> None:
+        self.service = service
+        self.file = file
+        self.filename = filename
+        self.media_id = media_id
+        self.size = 0
+        self.head = b""
+        self.sniffed: Sniffed | None = None
+        self.key: str | None = None
+        self.stored: list[str] = []
+        self._digest = hashlib.sha256()
+        self._upload: asyncio.Task[None] | None = None
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+    def take(self, chunk: bytes) -> None:
+        self.file.append(chunk)
+        self._digest.update(chunk)
+        self.size += len(chunk)
+        if self.sniffed is None:
+            self.head += chunk[: SNIFF_BYTES - len(self.head)]
+            if len(self.head) >= SNIFF_BYTES:
+                self._identify()
+        else:
+            check_size(self.sniffed, self.size, self.service.settings)
+
+    def _identify(self) -> None:
+        sniffed = identify(self.head, self.filename)
+        check_size(sniffed, self.size, self.service.settings)
+        self.sniffed = sniffed
+        self.key = f"media/{self.media_id}/original.{sniffed.extension}"
+        self.stored.append(self.key)
+        self._upload = asyncio.create_task(
+            self.service.storage.put_growing(self.key, self.file, sniffed.content_type)
+        )
+
+    async def complete(self) -> None:
+        """The last byte has arrived: wait until storage holds all of them."""
+        if self.sniffed is None:
+            self._identify()
+        self.file.finish()
+        assert self._upload is not None
+        await self._upload
+
+    async def discard(self) -> None:
+        """Stop the transfer and remove whatever was stored."""
+        self.file.abandon()
+        if self._upload is not None:
+            await asyncio.gather(self._upload, return_exceptions=True)
+        for key in self.stored:
+            await self.service.storage.delete(key)
+        self.stored.clear()
