@@ -59,7 +59,7 @@ async def test_demo_is_idempotent_and_its_admin_signs_in(
 ) -> None:
     first = nguon(database_url, "demo")
     assert first.returncode == 0, first.stderr
-    assert "accounts created: 9" in first.stdout
+    assert "accounts created: 10" in first.stdout
     assert re.search(rf"^\s+admin\s+admin\s+{AN_GIANG}\s+{DEMO_PASSWORD}$", first.stdout, re.M)
     second = nguon(database_url, "demo")
     assert second.returncode == 0, second.stderr

@@ -42,6 +42,7 @@ def demo_accounts(first_commune: str, legacy_districts: list[str]) -> list[DemoA
         DemoAccount("chair", Role.commune_chair, first_commune),
         DemoAccount("viewer", Role.viewer, CURRENT_PROVINCE),
         DemoAccount("lc.admin", Role.admin, "12"),
+        DemoAccount("lc.editor", Role.editor, "12"),
     ]
     accounts += [
         DemoAccount(f"lc.publisher.{code}", Role.publisher, code) for code in legacy_districts[:2]
