@@ -18,6 +18,8 @@ from nguon.app import create_app
 from nguon.areas.service import AreaService
 from nguon.areas.sources import AreaRecord, current_units, units_from_csv
 from nguon.demo.service import LEGACY_CSV
+from nguon.endpoints.schemas import EndpointCreate
+from nguon.endpoints.service import EndpointService
 from nguon.identity.credentials import ApiKeyHasher, TokenCodec
 from nguon.identity.models import User
 from nguon.identity.principal import AreaScope, Principal
@@ -215,6 +217,27 @@ def make_user(
         )
         assert response.status_code == 200, response.text
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    return create
+
+
+MakeEndpoint = Callable[..., Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+def make_endpoint(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, areas: list[AreaRecord]
+) -> MakeEndpoint:
+    """Register an endpoint in a commune; returns its X-Api-Key header."""
+
+    async def create(code: str, kind: str, area: str, **fields: object) -> dict[str, str]:
+        async with sessionmaker() as session:
+            identity = identity_for(session)
+            service = EndpointService(session, identity, settings)
+            body = EndpointCreate(code=code, name=code, kind=kind, area=area, **fields)  # type: ignore[arg-type]
+            _endpoint, key = await service.create(await operator(session), body)
+            await session.commit()
+        return {"X-Api-Key": key.key}
 
     return create
 

@@ -12,9 +12,10 @@ from fastapi.routing import APIRoute
 from httpx import AsyncClient
 
 from nguon.app import ROUTERS
+from nguon.areas.sources import AreaRecord
 from nguon.identity.access import PUBLIC_PATHS, Access
-from nguon.identity.roles import ACTS_AS, ALL_ROLES, KEY_ROLES
-from tests.conftest import AN_GIANG, MakeKey, MakeUser
+from nguon.identity.roles import ACTS_AS, ALL_ROLES, KEY_ROLES, Role
+from tests.conftest import AN_GIANG, MakeEndpoint, MakeKey, MakeUser, communes_of
 
 
 def guards(dependant: Dependant) -> list[Access]:
@@ -68,11 +69,19 @@ async def test_no_route_answers_without_credentials(app: FastAPI, client: AsyncC
 
 
 async def test_each_route_admits_exactly_its_roles(
-    app: FastAPI, client: AsyncClient, make_user: MakeUser, make_key: MakeKey
+    app: FastAPI,
+    client: AsyncClient,
+    make_user: MakeUser,
+    make_key: MakeKey,
+    make_endpoint: MakeEndpoint,
+    areas: list[AreaRecord],
 ) -> None:
     credentials = {}
     for role in sorted(ALL_ROLES):
-        if role in KEY_ROLES:
+        if role is Role.endpoint:
+            commune = communes_of(areas, AN_GIANG)[0]
+            credentials[role] = await make_endpoint("walker-radio", "radio", commune)
+        elif role in KEY_ROLES:
             credentials[role] = await make_key(f"key-{role}", role, AN_GIANG)
         else:
             credentials[role] = await make_user(f"walker.{role}", role, AN_GIANG)

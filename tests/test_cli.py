@@ -28,6 +28,8 @@ COMMANDS = [
     ["keys", "revoke"],
     ["audit"],
     ["audit", "verify"],
+    ["endpoints"],
+    ["endpoints", "create"],
 ]
 
 

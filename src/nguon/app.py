@@ -12,6 +12,8 @@ from nguon.audit.requests import FailedRequestAuditMiddleware
 from nguon.bulletins.clock import running_clock
 from nguon.bulletins.endpoints import router as bulletins_router
 from nguon.communes.endpoints import router as communes_router
+from nguon.endpoints.endpoints import device_router
+from nguon.endpoints.endpoints import router as endpoints_router
 from nguon.health.endpoints import router as health_router
 from nguon.identity.credentials import ApiKeyHasher, TokenCodec
 from nguon.identity.endpoints import router as identity_router
@@ -35,6 +37,8 @@ ROUTERS = (
     communes_router,
     media_router,
     bulletins_router,
+    endpoints_router,
+    device_router,
     audit_router,
 )
 # Multipart framing around the largest file the upload route takes.

@@ -10,12 +10,16 @@ from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nguon.areas.service import AreaService, ImportResult
 from nguon.areas.sources import AreaSourceError, current_units, units_from_csv
 from nguon.audit.service import AuditEntry, AuditService, Outcome
 from nguon.demo.service import load_demo
+from nguon.endpoints.schemas import EndpointCreate
+from nguon.endpoints.service import EndpointService
+from nguon.endpoints.windows import DisplayProfile, EndpointKind
 from nguon.identity.credentials import ApiKeyHasher, TokenCodec
 from nguon.identity.principal import AreaScope, Principal
 from nguon.identity.roles import Role
@@ -31,12 +35,14 @@ areas_app = typer.Typer(help="Administrative units.", no_args_is_help=True)
 users_app = typer.Typer(help="Personal accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for machines.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+endpoints_app = typer.Typer(help="Radios and displays.", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
     (areas_app, "areas"),
     (users_app, "users"),
     (keys_app, "keys"),
     (audit_app, "audit"),
+    (endpoints_app, "endpoints"),
 ):
     app.add_typer(sub, name=name)
 
@@ -245,6 +251,48 @@ def keys_revoke(key_id: int) -> None:
             return f"revoked key {stored.id} '{stored.name}'"
 
     typer.echo(_run(work))
+
+
+@endpoints_app.command("create")
+def endpoints_create(
+    code: str,
+    kind: Annotated[EndpointKind, typer.Option(help="radio or display")],
+    area: Annotated[str, typer.Option(help="The commune it stands in")],
+    profile: Annotated[
+        DisplayProfile | None, typer.Option(help="For displays: eboard or border_gate")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="A name people recognise")] = None,
+    language: Annotated[
+        list[str] | None, typer.Option(help="A language it plays (repeatable; default vi)")
+    ] = None,
+) -> None:
+    """Register an endpoint with the regulation's default windows; its API key is printed on
+    the last line, once."""
+
+    async def work(hub: Hub) -> str:
+        async with hub.sessionmaker() as session:
+            actor = await hub.operator(session)
+            fields = EndpointCreate(
+                code=code,
+                name=name or code,
+                kind=kind,
+                profile=profile,
+                area=area,
+                languages=language or None,
+            )
+            service = EndpointService(session, hub.identity(session), hub.settings)
+            endpoint, key = await service.create(actor, fields)
+            await hub.commit_audited(session, actor, "endpoints create", f"endpoint:{code}")
+            windows = "; ".join(endpoint.windows["mon"])
+            typer.echo(f"created {endpoint.kind} {endpoint.code} in {area}, windows {windows}")
+            return key.key
+
+    try:
+        typer.echo(_run(work))
+    except ValidationError as error:
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        typer.secho(f"error: {detail}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from error
 
 
 @audit_app.command("verify")

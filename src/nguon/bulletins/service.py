@@ -14,6 +14,7 @@ from nguon.bulletins.enums import MEDIA_KIND_FOR, ON_AIR, BulletinKind, Bulletin
 from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.bulletins.repository import BulletinFilter, BulletinRepository
 from nguon.bulletins.schemas import BulletinCreate, BulletinUpdate
+from nguon.endpoints.repository import EndpointRepository
 from nguon.identity.principal import Principal
 from nguon.identity.roles import Role
 from nguon.kit.db import utcnow
@@ -50,6 +51,7 @@ class BulletinService:
         self.repository = BulletinRepository(session)
         self.areas = AreaService(session)
         self.media = MediaRepository(session)
+        self.endpoints = EndpointRepository(session)
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -128,19 +130,27 @@ class BulletinService:
             raise InvalidInput("A text bulletin needs a body.")
         await self._check_media(bulletin)
         for code in bulletin.targets:
-            area = await self.areas.repository.find_by_code(code, None)
-            if area is None:
-                raise InvalidInput(f"Target {code!r} names no administrative unit or endpoint.")
-            if not area.path.startswith(bulletin.origin_area_path):
-                raise Forbidden(
-                    f"Target {code} ({area.name}) lies outside {bulletin.origin_area_code}, the "
-                    f"area {actor.label} publishes for."
-                )
+            await self._check_target(actor, bulletin, code)
         if bulletin.translation_of is not None:
             original = await self.get(actor, bulletin.translation_of)
             if original.id == bulletin.id:
                 raise InvalidInput("A bulletin cannot translate itself.")
         bulletin.search_text = fold(f"{bulletin.title} {bulletin.body or ''}")
+
+    async def _check_target(self, actor: Principal, bulletin: Bulletin, code: str) -> None:
+        """A target is an administrative unit or an endpoint, inside the origin area."""
+        area = await self.areas.repository.find_by_code(code, None)
+        if area is not None:
+            path, name = area.path, area.name
+        elif (endpoint := await self.endpoints.by_code(code)) is not None:
+            path, name = endpoint.area_path, endpoint.name
+        else:
+            raise InvalidInput(f"Target {code!r} names no administrative unit or endpoint.")
+        if not path.startswith(bulletin.origin_area_path):
+            raise Forbidden(
+                f"Target {code} ({name}) lies outside {bulletin.origin_area_code}, the area "
+                f"{actor.label} publishes for."
+            )
 
     async def _check_media(self, bulletin: Bulletin) -> None:
         wanted = MEDIA_KIND_FOR[bulletin.kind]

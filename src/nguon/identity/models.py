@@ -41,6 +41,10 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64))
     role: Mapped[Role] = mapped_column(ROLE_TYPE)
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="RESTRICT"), index=True)
+    # Set for the key of an endpoint (made with the endpoint, not through /api/v1/keys).
+    endpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("endpoints.id", ondelete="CASCADE"), index=True
+    )
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -32,6 +32,7 @@ class Principal:
     name: str
     role: Role
     area: AreaScope
+    endpoint_id: int | None = None  # set when the caller is an endpoint's key
 
     @property
     def effective_role(self) -> Role:

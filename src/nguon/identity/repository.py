@@ -66,6 +66,10 @@ class ApiKeyRepository:
         )
         return result.first()
 
+    async def of_endpoint(self, endpoint_id: int) -> Sequence[ApiKey]:
+        result = await self.session.scalars(select(ApiKey).where(ApiKey.endpoint_id == endpoint_id))
+        return result.all()
+
     async def list_in_subtree(self, area_path: str, limit: int, offset: int) -> Sequence[ApiKey]:
         result = await self.session.scalars(
             select(ApiKey)

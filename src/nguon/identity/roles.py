@@ -12,13 +12,14 @@ class Role(StrEnum):
     viewer = "viewer"  # read-only
     central = "central"  # machine: the central source system
     integration = "integration"  # machine: a publisher's system, acting as a publisher
+    endpoint = "endpoint"  # machine: a radio or display, with the key made for it
 
 
 USER_ROLES = frozenset(
     {Role.admin, Role.editor, Role.appraiser, Role.publisher, Role.commune_chair, Role.viewer}
 )
 KEY_ROLES = frozenset({Role.central, Role.integration})
-ALL_ROLES = USER_ROLES | KEY_ROLES
+ALL_ROLES = USER_ROLES | KEY_ROLES | {Role.endpoint}
 
 # What a machine key's role is allowed to do, in terms of the user roles routes accept.
 ACTS_AS = {Role.integration: Role.publisher}

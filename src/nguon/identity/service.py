@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nguon.areas.models import Area
 from nguon.areas.service import AreaService
 from nguon.identity.credentials import (
     ApiKeyHasher,
@@ -103,7 +104,14 @@ class IdentityService:
             raise Unauthenticated("The API key is not valid.")
         if stored.revoked_at is not None:
             raise Unauthenticated("The API key has been revoked.")
-        return Principal("key", stored.id, stored.name, stored.role, AreaScope.of(stored.area))
+        return Principal(
+            "key",
+            stored.id,
+            stored.name,
+            stored.role,
+            AreaScope.of(stored.area),
+            endpoint_id=stored.endpoint_id,
+        )
 
     # --- accounts ---------------------------------------------------------------------------
 
@@ -195,6 +203,20 @@ class IdentityService:
             )
         area = await self.areas.get_by_code(area_code)
         actor.require_within(area, "API keys")
+        return await self._issue(actor, name, role, area)
+
+    async def issue_endpoint_key(
+        self, actor: Principal, endpoint_id: int, name: str, area: Area
+    ) -> tuple[ApiKey, NewApiKey]:
+        """The key an endpoint authenticates with; any earlier key of it stops working."""
+        for earlier in await self.api_keys.of_endpoint(endpoint_id):
+            if earlier.revoked_at is None:
+                earlier.revoked_at = utcnow()
+        return await self._issue(actor, name, Role.endpoint, area, endpoint_id)
+
+    async def _issue(
+        self, actor: Principal, name: str, role: Role, area: Area, endpoint_id: int | None = None
+    ) -> tuple[ApiKey, NewApiKey]:
         new_key = self.key_hasher.new_key()
         stored = ApiKey(
             name=name,
@@ -202,6 +224,7 @@ class IdentityService:
             key_hash=self.key_hasher.digest(new_key.key),
             role=role,
             area_id=area.id,
+            endpoint_id=endpoint_id,
             created_by=actor.label,
         )
         await self.api_keys.add(stored)

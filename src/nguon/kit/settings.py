@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     broadcast_bitrate_kbps: int = Field(default=96, ge=32, le=320)
     thumbnail_px: int = Field(default=320, ge=32, le=2048)
 
+    # The least an endpoint must operate each day, by profile (Lai Châu asks 6 h of border gates).
+    min_daily_hours_radio: float = Field(default=0, ge=0, le=24)
+    min_daily_hours_eboard: float = Field(default=0, ge=0, le=24)
+    min_daily_hours_border_gate: float = Field(default=6, ge=0, le=24)
+
     @property
     def media_max_bytes(self) -> int:
         """The largest upload any kind admits: the request body limit of the upload route."""

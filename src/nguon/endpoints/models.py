@@ -1,0 +1,43 @@
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Enum, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from nguon.endpoints.windows import DisplayProfile, EndpointKind, Windows
+from nguon.kit.db import Base, UTCDateTime, utcnow
+
+
+class Endpoint(Base):
+    """A terminal the hub feeds: a commune's IP radio or a public display."""
+
+    __tablename__ = "endpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[EndpointKind] = mapped_column(
+        Enum(
+            EndpointKind, native_enum=False, length=16, create_constraint=True, name="endpoint_kind"
+        )
+    )
+    profile: Mapped[DisplayProfile | None] = mapped_column(
+        Enum(
+            DisplayProfile,
+            native_enum=False,
+            length=16,
+            create_constraint=True,
+            name="display_profile",
+        )
+    )
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="RESTRICT"), index=True)
+    area_code: Mapped[str] = mapped_column(String(16))
+    # The commune's path, so that "endpoints below this area" needs no join.
+    area_path: Mapped[str] = mapped_column(String(400), index=True)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    languages: Mapped[list[str]] = mapped_column(JSON)
+    windows: Mapped[Windows] = mapped_column(JSON)
+    push_url: Mapped[str | None] = mapped_column(String(500))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -1,0 +1,77 @@
+"""Operating windows: when an endpoint plays, per weekday, in local time (Asia/Ho_Chi_Minh)."""
+
+import itertools
+import re
+from enum import StrEnum
+
+from nguon.kit.errors import InvalidInput
+
+LOCAL_TIMEZONE = "Asia/Ho_Chi_Minh"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+Windows = dict[str, list[str]]  # {"mon": ["05:00-06:30", "17:00-18:30"], ...}
+
+
+class EndpointKind(StrEnum):
+    radio = "radio"  # commune IP radio: a cluster of loudspeakers
+    display = "display"  # a public electronic display
+
+
+class DisplayProfile(StrEnum):
+    eboard = "eboard"  # bảng tin điện tử công cộng in a commune
+    border_gate = "border_gate"  # cụm thông tin điện tử at a border gate
+
+
+def _every_day(*spans: str) -> Windows:
+    return {day: list(spans) for day in WEEKDAYS}
+
+
+# Decision 002 Điều 10.1 (radio) and 10.2 (e-boards); An Giang's border-gate clusters (Điều 4.3).
+DEFAULT_WINDOWS: dict[tuple[EndpointKind, DisplayProfile | None], Windows] = {
+    (EndpointKind.radio, None): _every_day("05:00-06:30", "17:00-18:30"),
+    (EndpointKind.display, DisplayProfile.eboard): _every_day("05:00-07:00", "17:00-22:00"),
+    (EndpointKind.display, DisplayProfile.border_gate): _every_day("07:00-11:00", "14:00-18:00"),
+}
+
+
+def minutes(span: str) -> tuple[int, int]:
+    match = _SPAN.match(span)
+    if match is None:
+        raise InvalidInput(f"Window {span!r} is not HH:MM-HH:MM.")
+    start_h, start_m, end_h, end_m = (int(part) for part in match.groups())
+    start, end = start_h * 60 + start_m, end_h * 60 + end_m
+    if end > 24 * 60 or end <= start:
+        raise InvalidInput(f"Window {span!r} must end after it starts, on the same day.")
+    return start, end
+
+
+def normalise(windows: Windows) -> Windows:
+    """Every weekday present, spans sorted; refuses unknown days and overlapping spans."""
+    unknown = sorted(set(windows) - set(WEEKDAYS))
+    if unknown:
+        raise InvalidInput(f"Unknown weekday(s) {', '.join(unknown)}; use {', '.join(WEEKDAYS)}.")
+    result: Windows = {}
+    for day in WEEKDAYS:
+        spans = sorted(windows.get(day, []), key=minutes)
+        for earlier, later in itertools.pairwise(spans):
+            if minutes(later)[0] < minutes(earlier)[1]:
+                raise InvalidInput(f"On {day} the windows {earlier} and {later} overlap.")
+        result[day] = spans
+    return result
+
+
+def daily_hours(windows: Windows) -> dict[str, float]:
+    return {
+        day: sum(end - start for start, end in map(minutes, spans)) / 60
+        for day, spans in windows.items()
+    }
+
+
+def check_minimum(windows: Windows, minimum_hours: float, what: str) -> None:
+    short = {day: hours for day, hours in daily_hours(windows).items() if hours < minimum_hours}
+    if short:
+        days = ", ".join(f"{day} {hours:g} h" for day, hours in short.items())
+        raise InvalidInput(
+            f"A {what} must operate at least {minimum_hours:g} h every day; too short: {days}."
+        )
