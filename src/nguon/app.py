@@ -12,6 +12,7 @@ from nguon.audit.requests import FailedRequestAuditMiddleware
 from nguon.bulletins.clock import running_clock
 from nguon.bulletins.endpoints import router as bulletins_router
 from nguon.communes.endpoints import router as communes_router
+from nguon.dispatch.endpoints import router as dispatch_router
 from nguon.endpoints.endpoints import device_router
 from nguon.endpoints.endpoints import router as endpoints_router
 from nguon.health.endpoints import router as health_router
@@ -39,6 +40,7 @@ ROUTERS = (
     bulletins_router,
     endpoints_router,
     device_router,
+    dispatch_router,
     audit_router,
 )
 # Multipart framing around the largest file the upload route takes.

@@ -3,6 +3,7 @@
 from nguon.areas.models import Area
 from nguon.audit.models import AuditRecord
 from nguon.bulletins.models import Bulletin, BulletinRevision
+from nguon.dispatch.models import Delivery
 from nguon.endpoints.models import Endpoint
 from nguon.identity.models import ApiKey, User
 from nguon.kit.db import Base
@@ -17,6 +18,7 @@ __all__ = [
     "AuditRecord",
     "Bulletin",
     "BulletinRevision",
+    "Delivery",
     "Endpoint",
     "IdempotentRequest",
     "MediaObject",

@@ -21,9 +21,10 @@ _RANKS = {
     AreaLevel.commune: 3,
 }
 
+# [0-9], not \d, which also takes non-ASCII digits; \Z, not $, which lets a trailing newline through
 CODE_PATTERNS: dict[AreaLevel, re.Pattern[str]] = {
-    AreaLevel.central: re.compile(r"^VN$"),
-    AreaLevel.province: re.compile(r"^\d{2}$"),
-    AreaLevel.district: re.compile(r"^\d{3}$"),
-    AreaLevel.commune: re.compile(r"^\d{5}$"),
+    AreaLevel.central: re.compile(r"\AVN\Z"),
+    AreaLevel.province: re.compile(r"\A[0-9]{2}\Z"),
+    AreaLevel.district: re.compile(r"\A[0-9]{3}\Z"),
+    AreaLevel.commune: re.compile(r"\A[0-9]{5}\Z"),
 }

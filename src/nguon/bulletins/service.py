@@ -14,6 +14,8 @@ from nguon.bulletins.enums import MEDIA_KIND_FOR, ON_AIR, BulletinKind, Bulletin
 from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.bulletins.repository import BulletinFilter, BulletinRepository
 from nguon.bulletins.schemas import BulletinCreate, BulletinUpdate
+from nguon.dispatch.models import DeliveryStatus
+from nguon.dispatch.service import Dispatcher
 from nguon.endpoints.repository import EndpointRepository
 from nguon.identity.principal import Principal
 from nguon.identity.roles import Role
@@ -52,6 +54,7 @@ class BulletinService:
         self.areas = AreaService(session)
         self.media = MediaRepository(session)
         self.endpoints = EndpointRepository(session)
+        self.dispatcher = Dispatcher(session)
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -221,6 +224,7 @@ class BulletinService:
                 approved_by=actor.label,
             )
         )
+        await self.dispatcher.dispatch(bulletin)
         return bulletin
 
     async def reject(self, actor: Principal, bulletin_id: str, reason: str) -> Bulletin:
@@ -246,6 +250,7 @@ class BulletinService:
         bulletin.on_air_revision = None
         bulletin.decided_by = actor.label
         bulletin.reason = reason
+        await self.dispatcher.withdraw(bulletin.id, DeliveryStatus.revoked)
         return bulletin
 
     async def _in_state(
@@ -288,4 +293,5 @@ class BulletinService:
             if bulletin.status in ON_AIR:
                 bulletin.status = BulletinStatus.expired
             bulletin.on_air_revision = None
+            await self.dispatcher.withdraw(bulletin.id, DeliveryStatus.expired)
         return len(published), len(expired)

@@ -1,0 +1,44 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from nguon.kit.db import Base, UTCDateTime, utcnow
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"  # recorded; the endpoint has not fetched it yet
+    sent = "sent"
+    acked = "acked"
+    played = "played"
+    failed = "failed"
+    expired = "expired"
+    revoked = "revoked"
+
+
+class Delivery(Base):
+    """One bulletin for one endpoint: recorded in the transaction that puts the bulletin on air."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("bulletin_id", "endpoint_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bulletin_id: Mapped[str] = mapped_column(ForeignKey("bulletins.id", ondelete="CASCADE"))
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("endpoints.id", ondelete="CASCADE"), index=True
+    )
+    revision: Mapped[int] = mapped_column(Integer)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        Enum(
+            DeliveryStatus,
+            native_enum=False,
+            length=16,
+            create_constraint=True,
+            name="delivery_status",
+        ),
+        index=True,
+    )
+    detail: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
