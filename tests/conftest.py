@@ -94,7 +94,6 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
-        env="test",
         data_dir=tmp_path / "data",
         database_url=database_url,
         secret_key=SecretStr(TEST_SECRET),

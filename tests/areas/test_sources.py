@@ -119,7 +119,10 @@ def test_shipped_legacy_lai_chau_has_the_known_units() -> None:
     assert names["105"] == "Thành phố Lai Châu"
     assert names["112"] == "Huyện Nậm Nhùn"
     commune_names = [name for code, name in names.items() if len(code) == 5]
-    kinds = Counter(next(k for k in ("Phường", "Thị trấn", "Xã") if n.startswith(k + " ")) for n in commune_names)
+    kinds = Counter(
+        next(k for k in ("Phường", "Thị trấn", "Xã") if n.startswith(k + " "))
+        for n in commune_names
+    )
     assert kinds == {"Xã": 94, "Phường": 5, "Thị trấn": 7}
 
 
@@ -160,7 +163,9 @@ def test_csv_columns_may_come_in_any_order_and_with_a_byte_order_mark(tmp_path: 
 
 
 def test_csv_missing_column_is_refused(tmp_path: Path) -> None:
-    path = write_csv(tmp_path, "12,Tỉnh Lai Châu,province,,", header=HEADER.removesuffix(",valid_until"))
+    path = write_csv(
+        tmp_path, "12,Tỉnh Lai Châu,province,,", header=HEADER.removesuffix(",valid_until")
+    )
     assert_refused(path, "line 1: the header must be")
 
 

@@ -175,3 +175,15 @@ async def test_verify_names_the_gap_left_by_a_deleted_record(
     broken = run_cli(database_url, "audit", "verify")
     assert broken.returncode == 1
     assert f"record {follower.id}: does not follow the record before it" in broken.stderr
+
+
+async def test_sign_ins_are_recorded_with_who_signed_in(
+    client: AsyncClient, make_user: MakeUser, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await make_user("signin.viewer", Role.viewer, AN_GIANG)
+    last = (await records(sessionmaker))[-1]
+    assert (last.actor, last.action, last.outcome) == (
+        "user:signin.viewer",
+        "POST /api/v1/auth/token",
+        "success",
+    )

@@ -38,12 +38,3 @@ class Area(Base):
     def ancestor_ids(self) -> list[int]:
         """Ids from the root down to the parent."""
         return [int(part) for part in self.path.strip("/").split("/")[:-1]]
-
-    def contains(self, other: "Area") -> bool:
-        """Whether `other` is this unit or lies below it."""
-        return other.path.startswith(self.path)
-
-    def is_valid_on(self, day: date) -> bool:
-        return (self.valid_from is None or self.valid_from <= day) and (
-            self.valid_until is None or day <= self.valid_until
-        )

@@ -44,7 +44,11 @@ def current_units(province_codes: Collection[str] | None = None) -> list[AreaRec
         raise AreaSourceError(f"no current province has the code(s) {', '.join(unknown)}")
     province_records = [_province_record(provinces[code]) for code in sorted(wanted)]
     commune_records = sorted(
-        (_commune_record(w) for w in Ward.iter_all() if _province_code(w.province_code.value) in wanted),
+        (
+            _commune_record(w)
+            for w in Ward.iter_all()
+            if _province_code(w.province_code.value) in wanted
+        ),
         key=lambda record: record.code,
     )
     return province_records + commune_records

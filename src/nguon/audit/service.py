@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.audit.models import AuditRecord
@@ -139,9 +139,6 @@ class AuditService:
             statement = statement.where(AuditRecord.id < before_id)
         result = await self.session.scalars(statement.order_by(AuditRecord.id.desc()).limit(limit))
         return result.all()
-
-    async def count(self) -> int:
-        return await self.session.scalar(select(func.count()).select_from(AuditRecord)) or 0
 
     async def _in_order(self, batch: int = 1000) -> AsyncIterator[AuditRecord]:
         after = 0

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.areas.levels import AreaLevel
@@ -114,6 +114,3 @@ class BulletinRepository:
             )
         )
         return result.all()
-
-    async def count(self) -> int:
-        return await self.session.scalar(select(func.count()).select_from(Bulletin)) or 0

@@ -29,7 +29,8 @@ async def issue_token(
     password: Annotated[str, Form(min_length=1, max_length=256)],
 ) -> TokenResponse:
     request.state.audit_target = f"user:{username.lower()}"
-    token = await identity.login(username, password)
+    token, principal = await identity.login(username, password)
+    request.state.principal = principal  # signed in: the audit record names them
     return TokenResponse(access_token=token, expires_in=identity.tokens.ttl_seconds)
 
 

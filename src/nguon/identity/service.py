@@ -62,7 +62,7 @@ class IdentityService:
 
     # --- signing in -------------------------------------------------------------------------
 
-    async def login(self, username: str, password: str) -> str:
+    async def login(self, username: str, password: str) -> tuple[str, Principal]:
         now = utcnow()
         user = await self.users.get_by_username(username)
         if user is not None and user.locked_until is not None and user.locked_until > now:
@@ -81,7 +81,8 @@ class IdentityService:
         user.locked_until = None
         if password_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
-        return self.tokens.issue(user.id, user.token_version)
+        principal = Principal("user", user.id, user.username, user.role, AreaScope.of(user.area))
+        return self.tokens.issue(user.id, user.token_version), principal
 
     @staticmethod
     def _count_failure(user: User, now: datetime) -> None:

@@ -17,10 +17,6 @@ class NguonError(Exception):
         self.detail = detail
         self.extensions = extensions
 
-    @property
-    def type_uri(self) -> str:
-        return PROBLEM_BASE + self.slug
-
 
 class InvalidInput(NguonError):
     status = 422

@@ -30,7 +30,6 @@ def project_home() -> Path:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NGUON_", env_file=".env", extra="ignore")
 
-    env: Literal["development", "production", "test"] = "development"
     data_dir: Path = Path("var")
     database_url: str | None = Field(
         default=None,

@@ -124,8 +124,6 @@ class ObjectStorage(Protocol):
     async def put_growing(self, key: str, source: GrowingFile, content_type: str) -> None:
         """Store a file that is still being written; returns once all of it is stored."""
 
-    async def fetch_to(self, key: str, target: Path) -> None: ...
-
     async def delete(self, key: str) -> None: ...
 
     async def exists(self, key: str) -> bool: ...
@@ -188,12 +186,6 @@ class LocalStorage:
                 partial.unlink(missing_ok=True)
 
         await asyncio.to_thread(copy)
-
-    async def fetch_to(self, key: str, target: Path) -> None:
-        source = self.path_of(key)
-        if not source.is_file():
-            raise StorageError(f"no object {key}")
-        await asyncio.to_thread(shutil.copyfile, source, target)
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.path_of(key).unlink, missing_ok=True)
