@@ -1,8 +1,11 @@
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
+from nguon.areas.levels import AreaLevel
 from nguon.areas.schemas import AreaSummary
+from nguon.bulletins.enums import BulletinKind, BulletinStatus, Priority
 from nguon.communes.service import CommuneService
 from nguon.identity.access import Access
 from nguon.identity.principal import Principal
@@ -14,6 +17,9 @@ router = APIRouter(prefix="/api/v1/communes", tags=["communes"])
 
 # People of the commune and anyone above it; integrations act as publishers.
 COMMUNE_READERS = Access(*USER_ROLES, Role.integration)
+# The commune's chair, and the editors and administrators above it.
+QUEUE_READERS = Access(Role.commune_chair, Role.editor, Role.admin)
+CommuneCode = Annotated[str, Path(pattern=r"^[0-9]{5}$", description="5-digit commune code")]
 
 
 class StaffMember(ResponseModel):
@@ -29,9 +35,60 @@ class CommuneRead(ResponseModel):
     staff: list[StaffMember]
 
 
+class QueueItemRead(ResponseModel):
+    bulletin_id: str
+    section: str
+    title: str
+    kind: BulletinKind
+    language: str
+    priority: Priority
+    level: AreaLevel
+    origin_area: str
+    status: BulletinStatus
+    slot: datetime | None
+    published_at: datetime
+
+
+class QueueRead(ResponseModel):
+    items: list[QueueItemRead]
+
+
+@router.get(
+    "/{code}/queue",
+    summary="The commune radio's programme: emergencies, priority items in order, normal offered",
+    description="Order (Decision 002, Điều 8): emergency before priority before normal; within "
+    "a class central, province, district, commune; then scheduled time, then publication. "
+    "Normal bulletins have the section `available`: the chair chooses which to schedule.",
+)
+async def get_queue(
+    code: CommuneCode,
+    session: Session,
+    actor: Annotated[Principal, Depends(QUEUE_READERS)],
+) -> QueueRead:
+    queue = await CommuneService(session).radio_queue(actor, code)
+    return QueueRead(
+        items=[
+            QueueItemRead(
+                bulletin_id=item.bulletin_id,
+                section=item.section,
+                title=item.title,
+                kind=item.kind,
+                language=item.language,
+                priority=item.priority,
+                level=item.level,
+                origin_area=item.origin_area,
+                status=item.status,
+                slot=item.slot,
+                published_at=item.published_at,
+            )
+            for item in queue
+        ]
+    )
+
+
 @router.get("/{code}", summary="A commune: where it sits and who acts for it")
 async def get_commune(
-    code: Annotated[str, Path(pattern=r"^[0-9]{5}$", description="5-digit commune code")],
+    code: CommuneCode,
     session: Session,
     actor: Annotated[Principal, Depends(COMMUNE_READERS)],
 ) -> CommuneRead:

@@ -1,8 +1,11 @@
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nguon.bulletins.enums import ON_AIR
+from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.dispatch.models import Delivery, DeliveryStatus
 from nguon.endpoints.models import Endpoint
 from nguon.endpoints.windows import EndpointKind
@@ -42,6 +45,33 @@ class DeliveryRepository:
             .order_by(Endpoint.code)
         )
         return [(delivery, endpoint) for delivery, endpoint in result.all()]
+
+    async def on_air_in(
+        self, area_id: int, kind: EndpointKind
+    ) -> Sequence[tuple[Bulletin, datetime]]:
+        """Bulletins on air with a live delivery to an endpoint of this kind in this area, each
+        with the time its on-air revision was approved."""
+        delivered = (
+            select(Delivery.bulletin_id)
+            .join(Endpoint, Endpoint.id == Delivery.endpoint_id)
+            .where(
+                Endpoint.area_id == area_id,
+                Endpoint.kind == kind,
+                Delivery.status.not_in([DeliveryStatus.revoked, DeliveryStatus.expired]),
+            )
+        )
+        result = await self.session.execute(
+            select(Bulletin, BulletinRevision.approved_at)
+            .join(
+                BulletinRevision,
+                and_(
+                    BulletinRevision.bulletin_id == Bulletin.id,
+                    BulletinRevision.number == Bulletin.on_air_revision,
+                ),
+            )
+            .where(Bulletin.id.in_(delivered), Bulletin.status.in_(ON_AIR))
+        )
+        return [(bulletin, approved_at) for bulletin, approved_at in result.all()]
 
     def add_all(self, deliveries: Sequence[Delivery]) -> None:
         self.session.add_all(deliveries)
