@@ -86,7 +86,8 @@ async def _answer(service: BulletinService, request: Request, bulletin_id: str) 
     request.state.audit_target = f"bulletin:{bulletin_id}"
     bulletin = await service.repository.get(bulletin_id)
     assert bulletin is not None
-    return read_model(await service.view(bulletin))
+    (view,) = await service.views([bulletin])
+    return read_model(view)
 
 
 @router.post(
@@ -151,7 +152,7 @@ async def list_bulletins(
     )
     service = BulletinService(session)
     found = await service.search(actor, query, limit, cursor)
-    items = [read_model(await service.view(bulletin)) for bulletin in found]
+    items = [read_model(view) for view in await service.views(found)]
     next_cursor = encode_cursor(found[-1]) if len(found) == limit else None
     return BulletinPage(items=items, next_cursor=next_cursor)
 
@@ -161,7 +162,8 @@ async def get_bulletin(
     bulletin_id: BulletinIdPath, session: Session, actor: AnyPrincipal
 ) -> BulletinRead:
     service = BulletinService(session)
-    return read_model(await service.view(await service.get(actor, bulletin_id)))
+    (view,) = await service.views([await service.get(actor, bulletin_id)])
+    return read_model(view)
 
 
 @router.patch(

@@ -7,18 +7,22 @@ import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import BinaryIO, TypeVar, cast
+from typing import BinaryIO, ParamSpec, TypeVar, cast
 from urllib.parse import urlsplit
 
 import urllib3
 from minio import Minio
 from minio.error import MinioException, S3Error
+from minio.helpers import check_bucket_name
 
 from nguon.kit.settings import Settings
 from nguon.kit.storage import GrowingFile, LocalFile, Redirect, StorageError, check_key
 
+# Each part is held in memory while it uploads: 8 MiB keeps a 500 MiB upload under 64 MiB of
+# growth (bench/media_upload.py) at no cost in throughput.
 PART_SIZE = 8 * 2**20
 _MISSING_OBJECT = {"NoSuchKey", "NoSuchObject"}
+P = ParamSpec("P")
 T = TypeVar("T")
 
 
@@ -38,6 +42,25 @@ def _client(endpoint: str, secure: bool, settings: Settings) -> Minio:
     )
 
 
+def _public_client(url: str, settings: Settings) -> Minio:
+    """A client that only presigns, for the base URL devices use (NGUON_S3_PUBLIC_ENDPOINT)."""
+    parts = urlsplit(url)
+    problem = "it must be a base URL such as https://media.example.org, without a path"
+    if parts.scheme in {"http", "https"} and parts.netloc and parts.path in {"", "/"}:
+        try:
+            return _client(parts.netloc, parts.scheme == "https", settings)
+        except ValueError as exc:
+            problem = str(exc)
+    raise StorageError(f"NGUON_S3_PUBLIC_ENDPOINT {url!r} is not usable: {problem}")
+
+
+def _reason(exc: Exception) -> str:
+    # urllib3 wraps the refused or timed-out connection; its reason is what a person can act on.
+    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+        return f"cannot reach the server ({exc.reason})"
+    return str(exc)
+
+
 class S3Storage:
     backend = "s3"
 
@@ -49,20 +72,30 @@ class S3Storage:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "S3Storage":
-        if not settings.s3_endpoint:
+        endpoint = settings.s3_endpoint
+        if not endpoint:
             raise StorageError("S3 storage needs NGUON_S3_ENDPOINT")
-        client = _client(settings.s3_endpoint, settings.s3_secure, settings)
+        # minio refuses a bad bucket name or endpoint with a bare ValueError; name the setting.
+        try:
+            check_bucket_name(settings.s3_bucket, strict=True)
+        except ValueError as exc:
+            raise StorageError(f"NGUON_S3_BUCKET is not a usable bucket name: {exc}") from exc
+        try:
+            client = _client(endpoint, settings.s3_secure, settings)
+        except ValueError as exc:
+            raise StorageError(f"NGUON_S3_ENDPOINT {endpoint!r} is not host:port: {exc}") from exc
         presigner = client
         if settings.s3_public_endpoint:
-            public = urlsplit(settings.s3_public_endpoint)
-            presigner = _client(public.netloc, public.scheme == "https", settings)
-        return cls(client, presigner, settings.s3_bucket, settings.s3_endpoint)
+            presigner = _public_client(settings.s3_public_endpoint, settings)
+        return cls(client, presigner, settings.s3_bucket, endpoint)
 
-    async def _call(self, what: str, function: Callable[..., T], *args: object) -> T:
+    async def _call(
+        self, what: str, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         try:
-            return await asyncio.to_thread(function, *args)
+            return await asyncio.to_thread(function, *args, **kwargs)
         except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
-            raise StorageError(f"S3 at {self.endpoint}: {what} failed: {exc}") from exc
+            raise StorageError(f"S3 at {self.endpoint}: {what} failed: {_reason(exc)}") from exc
 
     async def ensure_ready(self) -> None:
         if not await self._call("bucket lookup", self.client.bucket_exists, self.bucket):
@@ -74,21 +107,26 @@ class S3Storage:
         return f"s3 bucket {self.bucket} at {self.endpoint}"
 
     async def put_file(self, key: str, source: Path, content_type: str) -> None:
-        def upload() -> None:
-            self.client.fput_object(
-                self.bucket, check_key(key), str(source), content_type, part_size=PART_SIZE
-            )
-
-        await self._call(f"upload of {key}", upload)
+        await self._call(
+            f"upload of {key}",
+            self.client.fput_object,
+            self.bucket,
+            check_key(key),
+            str(source),
+            content_type=content_type,
+            part_size=PART_SIZE,
+        )
 
     async def put_growing(self, key: str, source: GrowingFile, content_type: str) -> None:
+        name = check_key(key)
+
         def upload() -> None:
             reader = source.reader()
             try:
                 # Unknown length: the client sends PART_SIZE parts as they fill.
                 self.client.put_object(
                     self.bucket,
-                    check_key(key),
+                    name,
                     cast(BinaryIO, reader),
                     -1,
                     content_type,
@@ -105,13 +143,13 @@ class S3Storage:
 
     async def exists(self, key: str) -> bool:
         try:
-            await asyncio.to_thread(self.client.stat_object, self.bucket, check_key(key))
-        except S3Error as exc:
-            if exc.code in _MISSING_OBJECT:
+            await self._call(
+                f"lookup of {key}", self.client.stat_object, self.bucket, check_key(key)
+            )
+        except StorageError as exc:
+            if isinstance(exc.__cause__, S3Error) and exc.__cause__.code in _MISSING_OBJECT:
                 return False
-            raise StorageError(f"S3 at {self.endpoint}: lookup of {key} failed: {exc}") from exc
-        except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
-            raise StorageError(f"S3 at {self.endpoint}: lookup of {key} failed: {exc}") from exc
+            raise
         return True
 
     async def delivery(
@@ -121,10 +159,12 @@ class S3Storage:
             "response-content-type": content_type,
             "response-content-disposition": f'inline; filename="{filename}"',
         }
-
-        def presign() -> str:
-            return self.presigner.presigned_get_object(
-                self.bucket, check_key(key), expires=expires, response_headers=headers
-            )
-
-        return Redirect(await self._call(f"presigning of {key}", presign))
+        url = await self._call(
+            f"presigning of {key}",
+            self.presigner.presigned_get_object,
+            self.bucket,
+            check_key(key),
+            expires=expires,
+            response_headers=headers,
+        )
+        return Redirect(url)

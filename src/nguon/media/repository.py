@@ -1,3 +1,5 @@
+from collections.abc import Sequence
+
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -11,6 +13,14 @@ class MediaRepository:
 
     async def get(self, media_id: str) -> MediaObject | None:
         return await self._one(MediaObject.id == media_id)
+
+    async def many(self, media_ids: Sequence[str]) -> dict[str, MediaObject]:
+        if not media_ids:
+            return {}
+        result = await self.session.scalars(
+            select(MediaObject).where(MediaObject.id.in_(set(media_ids)))
+        )
+        return {media.id: media for media in result}
 
     async def by_sha256(self, sha256: str) -> MediaObject | None:
         return await self._one(MediaObject.sha256 == sha256)
