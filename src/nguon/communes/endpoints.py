@@ -66,24 +66,7 @@ async def get_queue(
     actor: Annotated[Principal, Depends(QUEUE_READERS)],
 ) -> QueueRead:
     queue = await CommuneService(session).radio_queue(actor, code)
-    return QueueRead(
-        items=[
-            QueueItemRead(
-                bulletin_id=item.bulletin_id,
-                section=item.section,
-                title=item.title,
-                kind=item.kind,
-                language=item.language,
-                priority=item.priority,
-                level=item.level,
-                origin_area=item.origin_area,
-                status=item.status,
-                slot=item.slot,
-                published_at=item.published_at,
-            )
-            for item in queue
-        ]
-    )
+    return QueueRead(items=[QueueItemRead.model_validate(item) for item in queue])
 
 
 @router.get("/{code}", summary="A commune: where it sits and who acts for it")
