@@ -52,7 +52,6 @@ class FileUpload:
             raise InvalidInput(f"Send the file as multipart/form-data in a field named {name!r}.")
         self.name = name
         self.filename: str | None = None
-        self._request = request
         self._collector = _Collector()
         self._parser = MultipartParser(options[b"boundary"], self._collector.callbacks())  # type: ignore[arg-type]
         self._stream = request.stream()
