@@ -3,8 +3,9 @@
 from nguon.areas.models import Area
 from nguon.audit.models import AuditRecord
 from nguon.bulletins.models import Bulletin, BulletinRevision
-from nguon.dispatch.models import Delivery
-from nguon.endpoints.models import Endpoint
+from nguon.communes.models import ChairOrder, ProgrammeEntry
+from nguon.dispatch.models import Delivery, Play
+from nguon.endpoints.models import Endpoint, EndpointHeartbeat
 from nguon.identity.models import ApiKey, User
 from nguon.kit.db import Base
 from nguon.kit.idempotency import IdempotentRequest
@@ -18,11 +19,15 @@ __all__ = [
     "AuditRecord",
     "Bulletin",
     "BulletinRevision",
+    "ChairOrder",
     "Delivery",
     "Endpoint",
+    "EndpointHeartbeat",
     "IdempotentRequest",
     "MediaObject",
     "MediaRendition",
+    "Play",
+    "ProgrammeEntry",
     "User",
     "metadata",
 ]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from nguon.areas.levels import AreaLevel
 from nguon.bulletins.enums import Priority
-from nguon.dispatch.order import PRIORITY_RANK, in_play_order
+from nguon.dispatch.order import PRIORITY_RANK, colliding, in_play_order
 
 START = datetime(2026, 11, 24, tzinfo=UTC)
 
@@ -92,3 +92,35 @@ def test_the_regulation_example() -> None:
     normal = Item("n", Priority.normal, AreaLevel.central, None, made)
     ordered = in_play_order([normal, commune, district, province, commune_emergency])
     assert [b.bulletin_id for b in ordered] == ["e", "p", "d", "c", "n"]
+
+
+positions = st.lists(st.integers(min_value=0, max_value=50), min_size=40, max_size=40)
+
+
+@given(items, positions)
+def test_the_chairs_order_moves_only_colliding_priority_items(
+    bulletins: list[Item], chosen: list[int]
+) -> None:
+    chair = {b.bulletin_id: place for b, place in zip(bulletins, chosen, strict=False)}
+    plain = in_play_order(bulletins)
+    arranged = in_play_order(bulletins, chair)
+    movable = {id(item) for item in colliding(bulletins)}
+    assert sorted(arranged, key=id) == sorted(plain, key=id)
+    for before, after in zip(plain, arranged, strict=True):
+        if id(before) not in movable:
+            assert after is before
+    ranks = [PRIORITY_RANK[b.priority] for b in arranged]
+    assert ranks == sorted(ranks)
+
+
+def test_the_chair_orders_a_collision_with_the_communes_own_item() -> None:
+    made = START
+    province = Item("p", Priority.priority, AreaLevel.province, None, made)
+    district = Item("d", Priority.priority, AreaLevel.district, None, made)
+    commune = Item("c", Priority.priority, AreaLevel.commune, None, made)
+    later = Item("l", Priority.priority, AreaLevel.province, made + timedelta(hours=9), made)
+    emergency = Item("e", Priority.emergency, AreaLevel.province, None, made)
+    everything = [later, commune, district, emergency, province]
+    ordered = in_play_order(everything, {"c": 0, "p": 1, "d": 2, "l": 3, "e": 4})
+    # The item at another slot and the emergency keep their places.
+    assert [b.bulletin_id for b in ordered] == ["e", "l", "c", "p", "d"]

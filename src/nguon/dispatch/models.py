@@ -42,3 +42,31 @@ class Delivery(Base):
     detail: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class PlayOutcome(StrEnum):
+    played = "played"  # played to the end
+    interrupted = "interrupted"  # started, cut short (an emergency, a power cut)
+    failed = "failed"  # could not be played (missing media, a device fault)
+
+
+class Play(Base):
+    """An as-run record from a device: proof that a bulletin played, kept for inspection."""
+
+    __tablename__ = "plays"
+    __table_args__ = (UniqueConstraint("endpoint_id", "client_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"))
+    # The device's own id for the record, so that a backlog re-sent after an outage counts once.
+    client_id: Mapped[str] = mapped_column(String(100))
+    bulletin_id: Mapped[str] = mapped_column(
+        ForeignKey("bulletins.id", ondelete="CASCADE"), index=True
+    )
+    revision: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    outcome: Mapped[PlayOutcome] = mapped_column(
+        Enum(PlayOutcome, native_enum=False, length=16, create_constraint=True, name="play_outcome")
+    )
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

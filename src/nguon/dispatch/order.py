@@ -2,10 +2,13 @@
 
 Emergency before priority before normal; within a class the origin level, central before
 province before district before commune; then the scheduled time, then the publication time.
-Every queue and playlist sorts with this key.
+Every queue and playlist sorts with this key. Where priority items from above collide with the
+commune's own priority items (the same slot), the commune chair may order them (Điều 8.2): the
+chair's positions rearrange those items among the places they hold, and nothing else moves.
 """
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
@@ -47,5 +50,31 @@ def play_order(item: Playable) -> tuple[int, int, datetime, datetime, str]:
     )
 
 
-def in_play_order(items: Iterable[P]) -> list[P]:
-    return sorted(items, key=play_order)
+def colliding(items: Iterable[P]) -> list[P]:
+    """Priority items sharing a slot with both the commune's own and another level's."""
+    by_slot: dict[datetime | None, list[P]] = defaultdict(list)
+    for item in items:
+        if item.priority is Priority.priority:
+            by_slot[item.slot].append(item)
+    return [
+        item
+        for group in by_slot.values()
+        if {member.level is AreaLevel.commune for member in group} == {True, False}
+        for item in group
+    ]
+
+
+def in_play_order(items: Iterable[P], chair_positions: Mapping[str, int] | None = None) -> list[P]:
+    ordered = sorted(items, key=play_order)
+    if not chair_positions:
+        return ordered
+    chosen = {
+        id(item): chair_positions[item.bulletin_id]
+        for item in colliding(ordered)
+        if item.bulletin_id in chair_positions
+    }
+    places = [index for index, item in enumerate(ordered) if id(item) in chosen]
+    by_chair = sorted((ordered[index] for index in places), key=lambda item: chosen[id(item)])
+    for index, item in zip(places, by_chair, strict=True):
+        ordered[index] = item
+    return ordered

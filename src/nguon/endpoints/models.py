@@ -39,5 +39,27 @@ class Endpoint(Base):
     windows: Mapped[Windows] = mapped_column(JSON)
     push_url: Mapped[str | None] = mapped_column(String(500))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped whenever what the endpoint plays may have changed; its playlist ETag carries it,
+    # so a heartbeat that reports an older one tells the hub the device is stale.
+    playlist_version: Mapped[int] = mapped_column(Integer, default=1)
+    playlist_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class EndpointHeartbeat(Base):
+    """The last word from a device: kept apart from the registry, which changes rarely."""
+
+    __tablename__ = "endpoint_heartbeats"
+
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True
+    )
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    volume: Mapped[int | None] = mapped_column(Integer)
+    current_bulletin_id: Mapped[str | None] = mapped_column(String(32))
+    playlist_etag: Mapped[str | None] = mapped_column(String(100))
+    # The playlist version read from the ETag the device holds; None when it holds none we gave.
+    held_version: Mapped[int | None] = mapped_column(Integer)
+    message: Mapped[str | None] = mapped_column(String(500))
