@@ -1,10 +1,15 @@
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.endpoints.models import Endpoint
 from nguon.endpoints.windows import EndpointKind
+from nguon.kit.changes import changed
+from nguon.kit.db import utcnow
+
+# The topic of the change feed that names endpoints whose playlist may have changed.
+PLAYLIST_CHANGES = "endpoint_playlist"
 
 
 class EndpointRepository:
@@ -33,3 +38,16 @@ class EndpointRepository:
     async def add(self, endpoint: Endpoint) -> None:
         self.session.add(endpoint)
         await self.session.flush()
+
+    async def touch(self, endpoint_ids: Collection[int]) -> None:
+        """What these endpoints play may have changed: their playlist version moves on."""
+        if not endpoint_ids:
+            return
+        await self.session.execute(
+            update(Endpoint)
+            .where(Endpoint.id.in_(endpoint_ids))
+            .values(
+                playlist_version=Endpoint.playlist_version + 1, playlist_changed_at=utcnow()
+            )
+        )
+        changed(self.session, PLAYLIST_CHANGES, endpoint_ids)

@@ -74,5 +74,8 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
     )
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def create_sessionmaker(
+    engine: AsyncEngine, info: dict[str, Any] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """`info` is copied into every session (the app's change feed travels this way)."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
