@@ -39,6 +39,8 @@ openapi: install
 bench: install
 	$(BIN)/python bench/auth_overhead.py
 	$(BIN)/python bench/media_upload.py
+	$(BIN)/python bench/playlist_poll.py
+	$(BIN)/python bench/commune_queue.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

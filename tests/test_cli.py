@@ -63,14 +63,26 @@ async def test_demo_is_idempotent_and_its_admin_signs_in(
     assert first.returncode == 0, first.stderr
     assert "accounts created: 10" in first.stdout
     assert re.search(rf"^\s+admin\s+admin\s+{AN_GIANG}\s+{DEMO_PASSWORD}$", first.stdout, re.M)
+    board_key = re.search(r"^\s+AG-DEMO-BOARD\s+display\s+(ngn_\S+)$", first.stdout, re.M)
+    assert board_key, first.stdout
     second = nguon(database_url, "demo")
     assert second.returncode == 0, second.stderr
     assert "accounts created: 0" in second.stdout
     assert "0 created" in second.stdout
+    assert "AG-DEMO-BOARD" in second.stdout
+    assert "ngn_" not in second.stdout
     login = await client.post(
         "/api/v1/auth/token", data={"username": "admin", "password": DEMO_PASSWORD}
     )
     assert login.status_code == 200
+    # The demo e-board has the demo bulletins on air, once, whatever the time of day.
+    playlist = await client.get(
+        "/api/v1/device/playlist", headers={"X-Api-Key": board_key.group(1)}
+    )
+    assert playlist.status_code == 200, playlist.text
+    titles = [i["title"] for i in playlist.json()["items"] + playlist.json()["upcoming"]]
+    assert "Cảnh báo lũ trên sông Hậu" in titles
+    assert len(set(titles)) == 3
 
 
 async def test_users_and_keys_from_the_console(

@@ -12,12 +12,22 @@ from nguon.audit.requests import FailedRequestAuditMiddleware
 from nguon.bulletins.clock import running_clock
 from nguon.bulletins.endpoints import router as bulletins_router
 from nguon.communes.endpoints import router as communes_router
+from nguon.dispatch.cache import PlaylistCache, UnchangedPlaylistShortcut
+from nguon.dispatch.endpoints import (
+    DEVICE_PLAYLIST_PATH,
+    device_playlist_router,
+    preview_router,
+)
 from nguon.dispatch.endpoints import router as dispatch_router
 from nguon.endpoints.endpoints import device_router
 from nguon.endpoints.endpoints import router as endpoints_router
+from nguon.endpoints.repository import PLAYLIST_CHANGES, EndpointRepository
 from nguon.health.endpoints import router as health_router
 from nguon.identity.credentials import ApiKeyHasher, TokenCodec
 from nguon.identity.endpoints import router as identity_router
+from nguon.identity.key_cache import API_KEY_CHANGES, ApiKeyCache
+from nguon.identity.repository import ApiKeyRepository
+from nguon.kit.changes import ChangeFeed, watching_changes
 from nguon.kit.db import create_engine, create_sessionmaker
 from nguon.kit.observability import (
     BodyLimitMiddleware,
@@ -41,6 +51,8 @@ ROUTERS = (
     endpoints_router,
     device_router,
     dispatch_router,
+    preview_router,
+    device_playlist_router,
     audit_router,
 )
 # Multipart framing around the largest file the upload route takes.
@@ -63,13 +75,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         echo=settings.database_echo,
         pool_size=settings.database_pool_size,
     )
-    sessionmaker = create_sessionmaker(engine)
+    changes = ChangeFeed()
+    sessionmaker = create_sessionmaker(engine, info=changes.session_info())
+    playlists = PlaylistCache()
+    key_cache = ApiKeyCache()
+    changes.subscribe(PLAYLIST_CHANGES, playlists.drop)
+    changes.subscribe(API_KEY_CHANGES, key_cache.drop)
+    change_sources = {
+        PLAYLIST_CHANGES: lambda session, since: EndpointRepository(session).playlist_changed_since(
+            since
+        ),
+        API_KEY_CHANGES: lambda session, since: ApiKeyRepository(session).revoked_since(since),
+    }
     storage = create_storage(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await storage.ensure_ready()
-        async with running_clock(sessionmaker, settings.clock_seconds):
+        async with (
+            running_clock(sessionmaker, settings.clock_seconds),
+            watching_changes(sessionmaker, changes, change_sources, settings.change_sync_seconds),
+        ):
             yield
         await engine.dispose()
 
@@ -83,6 +109,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
+    app.state.changes = changes
+    app.state.playlists = playlists
+    app.state.key_cache = key_cache
+    app.state.change_sources = change_sources
     app.state.metrics = Metrics()
     app.state.storage = storage
     app.state.media_tools = MediaTools.find(settings.ffmpeg_path, settings.ffprobe_path)
@@ -104,4 +134,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(FailedRequestAuditMiddleware, sessionmaker=sessionmaker)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    app.add_middleware(
+        UnchangedPlaylistShortcut,
+        path=DEVICE_PLAYLIST_PATH,
+        keys=key_cache,
+        hasher=app.state.api_key_hasher,
+        playlists=playlists,
+        answered=app.state.metrics.requests.labels("GET", DEVICE_PLAYLIST_PATH, "304"),
+    )
     return app

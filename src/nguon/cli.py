@@ -142,7 +142,7 @@ def demo() -> None:
     async def work(hub: Hub) -> None:
         async with hub.sessionmaker() as session:
             actor = await hub.operator(session)
-            result = await load_demo(session, hub.identity(session), actor)
+            result = await load_demo(session, hub.identity(session), actor, hub.settings)
             await hub.commit_audited(session, actor, "demo", None)
         _print_import("current province", result.current)
         _print_import("legacy province", result.legacy)
@@ -152,6 +152,12 @@ def demo() -> None:
             typer.echo(
                 f"  {account.username:24} {account.role:14} {account.area:6} {account.password}"
             )
+        typer.echo("demo endpoints (code / kind / X-Api-Key, shown once):")
+        for endpoint in result.endpoints:
+            key = endpoint.api_key or (
+                f"exists; a new key: POST /api/v1/endpoints/{endpoint.code}/key"
+            )
+            typer.echo(f"  {endpoint.code:24} {endpoint.kind:14} {key}")
 
     upgrade(get_settings().resolved_database_url)
     _run(work)

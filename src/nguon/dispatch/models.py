@@ -17,6 +17,10 @@ class DeliveryStatus(StrEnum):
     revoked = "revoked"
 
 
+# Deliveries that have ended: nothing plays them any more.
+ENDED = (DeliveryStatus.revoked, DeliveryStatus.expired)
+
+
 class Delivery(Base):
     """One bulletin for one endpoint: recorded in the transaction that puts the bulletin on air."""
 

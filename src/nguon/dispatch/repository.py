@@ -1,14 +1,15 @@
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.bulletins.enums import ON_AIR
 from nguon.bulletins.models import Bulletin, BulletinRevision
-from nguon.dispatch.models import Delivery, DeliveryStatus
+from nguon.dispatch.models import ENDED, Delivery, DeliveryStatus, Play
 from nguon.endpoints.models import Endpoint
 from nguon.endpoints.windows import EndpointKind
+from nguon.kit.db import utcnow
 
 
 class DeliveryRepository:
@@ -46,22 +47,11 @@ class DeliveryRepository:
         )
         return [(delivery, endpoint) for delivery, endpoint in result.all()]
 
-    async def on_air_in(
-        self, area_id: int, kind: EndpointKind
-    ) -> Sequence[tuple[Bulletin, datetime]]:
-        """Bulletins on air with a live delivery to an endpoint of this kind in this area, each
-        with the time its on-air revision was approved."""
-        delivered = (
-            select(Delivery.bulletin_id)
-            .join(Endpoint, Endpoint.id == Delivery.endpoint_id)
-            .where(
-                Endpoint.area_id == area_id,
-                Endpoint.kind == kind,
-                Delivery.status.not_in([DeliveryStatus.revoked, DeliveryStatus.expired]),
-            )
-        )
-        result = await self.session.execute(
-            select(Bulletin, BulletinRevision.approved_at)
+    def _live(self) -> Select[Delivery, Bulletin, BulletinRevision]:
+        """Live deliveries with their bulletin and the revision on air."""
+        return (
+            select(Delivery, Bulletin, BulletinRevision)
+            .join(Bulletin, Bulletin.id == Delivery.bulletin_id)
             .join(
                 BulletinRevision,
                 and_(
@@ -69,9 +59,47 @@ class DeliveryRepository:
                     BulletinRevision.number == Bulletin.on_air_revision,
                 ),
             )
-            .where(Bulletin.id.in_(delivered), Bulletin.status.in_(ON_AIR))
+            .where(Delivery.status.not_in(ENDED), Bulletin.status.in_(ON_AIR))
         )
-        return [(bulletin, approved_at) for bulletin, approved_at in result.all()]
+
+    async def live_for_endpoint(
+        self, endpoint_id: int
+    ) -> Sequence[tuple[Delivery, Bulletin, BulletinRevision]]:
+        result = await self.session.execute(self._live().where(Delivery.endpoint_id == endpoint_id))
+        return [(delivery, bulletin, revision) for delivery, bulletin, revision in result.all()]
+
+    async def on_air_in(
+        self, area_id: int, kind: EndpointKind
+    ) -> Sequence[tuple[Bulletin, BulletinRevision]]:
+        """Bulletins on air with a live delivery to an endpoint of this kind in this area."""
+        result = await self.session.execute(
+            self._live()
+            .join(Endpoint, Endpoint.id == Delivery.endpoint_id)
+            .where(Endpoint.area_id == area_id, Endpoint.kind == kind)
+        )
+        unique = {bulletin.id: (bulletin, revision) for _d, bulletin, revision in result.all()}
+        return list(unique.values())
+
+    async def mark_sent(self, endpoint_id: int, bulletin_ids: Collection[str]) -> None:
+        """Deliveries an endpoint has now been given."""
+        if bulletin_ids:
+            await self.session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.endpoint_id == endpoint_id,
+                    Delivery.bulletin_id.in_(bulletin_ids),
+                    Delivery.status == DeliveryStatus.pending,
+                )
+                .values(status=DeliveryStatus.sent, updated_at=utcnow())
+            )
+
+    async def live_endpoint_ids(self, bulletin_id: str) -> list[int]:
+        result = await self.session.scalars(
+            select(Delivery.endpoint_id).where(
+                Delivery.bulletin_id == bulletin_id, Delivery.status.not_in(ENDED)
+            )
+        )
+        return list(result.all())
 
     def add_all(self, deliveries: Sequence[Delivery]) -> None:
         self.session.add_all(deliveries)
@@ -82,7 +110,81 @@ class DeliveryRepository:
             update(Delivery)
             .where(
                 Delivery.bulletin_id == bulletin_id,
-                Delivery.status.not_in([DeliveryStatus.revoked, DeliveryStatus.expired]),
+                Delivery.status.not_in(ENDED),
             )
             .values(status=status)
         )
+
+    # --- what devices report: heartbeats and as-run plays ----------------------------------
+
+    async def acknowledge(self, endpoint_id: int, held_version: int) -> None:
+        """The device holds this playlist version: while it is still the endpoint's current
+        one, the deliveries not yet acknowledged are. One statement, so that deliveries that
+        arrive with a newer version in the meantime are not taken for acknowledged."""
+        still_current = (
+            select(Endpoint.id)
+            .where(Endpoint.id == endpoint_id, Endpoint.playlist_version == held_version)
+            .exists()
+        )
+        await self.session.execute(
+            update(Delivery)
+            .where(
+                Delivery.endpoint_id == endpoint_id,
+                Delivery.status.in_([DeliveryStatus.pending, DeliveryStatus.sent]),
+                still_current,
+            )
+            .values(status=DeliveryStatus.acked)
+        )
+
+    async def of_endpoint_for(
+        self, endpoint_id: int, bulletin_ids: Sequence[str]
+    ) -> Sequence[Delivery]:
+        """The endpoint's deliveries of these bulletins, whatever their status."""
+        if not bulletin_ids:
+            return []
+        result = await self.session.scalars(
+            select(Delivery).where(
+                Delivery.endpoint_id == endpoint_id, Delivery.bulletin_id.in_(bulletin_ids)
+            )
+        )
+        return result.all()
+
+    async def add_new_plays(self, plays: Sequence[Play]) -> set[str]:
+        """Store the plays whose client id their endpoint has not reported before; returns the
+        client ids stored now. The unique key decides, so a batch re-sent while the first is
+        still in flight stores nothing twice."""
+        if not plays:
+            return set()
+        rows = [
+            {
+                "endpoint_id": play.endpoint_id,
+                "client_id": play.client_id,
+                "bulletin_id": play.bulletin_id,
+                "revision": play.revision,
+                "started_at": play.started_at,
+                "ended_at": play.ended_at,
+                "outcome": play.outcome,
+                "received_at": play.received_at,
+            }
+            for play in plays
+        ]
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        result = await self.session.execute(
+            insert(Play)
+            .on_conflict_do_nothing(index_elements=[Play.endpoint_id, Play.client_id])
+            .returning(Play.client_id),
+            rows,
+        )
+        return set(result.scalars().all())
+
+    async def plays_of(self, bulletin_id: str, limit: int) -> Sequence[tuple[Play, Endpoint]]:
+        """A bulletin's plays on every endpoint, the latest first."""
+        result = await self.session.execute(
+            select(Play, Endpoint)
+            .join(Endpoint, Endpoint.id == Play.endpoint_id)
+            .where(Play.bulletin_id == bulletin_id)
+            .order_by(Play.started_at.desc(), Play.id.desc())
+            .limit(limit)
+        )
+        return [(play, endpoint) for play, endpoint in result.all()]

@@ -1,17 +1,30 @@
 """The dispatcher: which endpoints a bulletin on air reaches, one delivery each."""
 
+import hashlib
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.areas.repository import AreaRepository
 from nguon.bulletins.enums import BulletinKind
 from nguon.bulletins.models import Bulletin
-from nguon.dispatch.models import Delivery, DeliveryStatus
+from nguon.communes.repository import CommuneRepository
+from nguon.dispatch.models import ENDED, Delivery, DeliveryStatus
+from nguon.dispatch.playlist import NO_PROGRAMME, Entry, OnAir, Programme, plan
 from nguon.dispatch.repository import DeliveryRepository
+from nguon.dispatch.schemas import PlaylistItem, PlaylistMedia, PlaylistRead, PlaylistWindow
+from nguon.dispatch.slots import DAY
 from nguon.endpoints.models import Endpoint
+from nguon.endpoints.repository import EndpointRepository
 from nguon.endpoints.windows import EndpointKind
+from nguon.identity.principal import Principal
+from nguon.kit.errors import NotFound
+from nguon.media.models import MediaObject
+from nguon.media.renditions import BROADCAST
+from nguon.media.repository import MediaRepository
 
 # Radio plays audio and reads text aloud; displays show text, pictures and video (Điều 7).
 PLAYED_BY: dict[BulletinKind, set[EndpointKind]] = {
@@ -21,7 +34,6 @@ PLAYED_BY: dict[BulletinKind, set[EndpointKind]] = {
     BulletinKind.infographic: {EndpointKind.display},
     BulletinKind.video: {EndpointKind.display},
 }
-ENDED = frozenset({DeliveryStatus.revoked, DeliveryStatus.expired})
 
 
 def speaks(endpoint: Endpoint, language: str) -> bool:
@@ -34,6 +46,7 @@ class Dispatcher:
     def __init__(self, session: AsyncSession) -> None:
         self.repository = DeliveryRepository(session)
         self.areas = AreaRepository(session)
+        self.endpoints = EndpointRepository(session)
         self.session = session
 
     async def dispatch(self, bulletin: Bulletin) -> int:
@@ -64,6 +77,7 @@ class Dispatcher:
                 for endpoint_id in wanted - set(existing)
             ]
         )
+        dropped: set[int] = set()
         for endpoint_id, delivery in existing.items():
             if endpoint_id in wanted:
                 # A new revision must be fetched again, even where the old one was played.
@@ -74,10 +88,13 @@ class Dispatcher:
             elif delivery.status not in ENDED:
                 delivery.status = DeliveryStatus.revoked
                 delivery.detail = "no longer targeted by the bulletin"
+                dropped.add(endpoint_id)
         await self.session.flush()
+        await self.endpoints.touch(wanted | dropped)
         return len(wanted)
 
     async def withdraw(self, bulletin_id: str, status: DeliveryStatus) -> None:
+        await self.endpoints.touch(await self.repository.live_endpoint_ids(bulletin_id))
         await self.repository.close_all(bulletin_id, status)
 
     async def deliveries(
@@ -85,3 +102,136 @@ class Dispatcher:
     ) -> tuple[Sequence[tuple[Delivery, Endpoint]], Counter[str]]:
         rows = await self.repository.with_endpoints(bulletin_id)
         return rows, Counter(delivery.status.value for delivery, _endpoint in rows)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPlaylist:
+    """A playlist as the device receives it: the bytes, their strong ETag, and until when the
+    same inputs give the same bytes."""
+
+    endpoint_id: int
+    version: int
+    etag: str
+    body: bytes
+    fresh_until: datetime
+    bulletin_ids: frozenset[str]
+
+
+def playlist_etag(version: int, body: bytes) -> str:
+    """`"<version>.<digest>"`: the version tells the hub which playlist a device holds."""
+    return f'"{version}.{hashlib.sha256(body).hexdigest()[:24]}"'
+
+
+class PlaylistService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.deliveries = DeliveryRepository(session)
+        self.endpoints = EndpointRepository(session)
+        self.communes = CommuneRepository(session)
+        self.areas = AreaRepository(session)
+        self.media = MediaRepository(session)
+
+    async def for_device(self, device: Principal, at: datetime) -> RenderedPlaylist:
+        """The calling endpoint's playlist; what it carries counts as sent."""
+        endpoint = await self.endpoints.get(device.endpoint_id) if device.endpoint_id else None
+        if endpoint is None:
+            raise NotFound("This key belongs to no endpoint.")
+        rendered = await self.render(endpoint, at)
+        await self.deliveries.mark_sent(endpoint.id, rendered.bulletin_ids)
+        return rendered
+
+    async def preview(self, actor: Principal, code: str, at: datetime) -> RenderedPlaylist:
+        endpoint = await self.endpoints.by_code(code)
+        if endpoint is None:
+            raise NotFound(f"No endpoint has the code {code!r}.")
+        area = await self.areas.get(endpoint.area_id)
+        assert area is not None  # areas are never deleted under endpoints (RESTRICT)
+        actor.require_within(area, "endpoints")
+        return await self.render(endpoint, at)
+
+    async def render(self, endpoint: Endpoint, at: datetime) -> RenderedPlaylist:
+        # The version is read before the deliveries: a change committed in between makes the
+        # body newer than its version, never older, so a device is never wrongly "current".
+        version = endpoint.playlist_version
+        on_air: list[OnAir] = []
+        if endpoint.enabled:
+            rows = await self.deliveries.live_for_endpoint(endpoint.id)
+            on_air = [OnAir.of(bulletin, revision) for _d, bulletin, revision in rows]
+        programme = NO_PROGRAMME
+        if endpoint.kind is EndpointKind.radio and on_air:
+            programme = Programme(
+                slots=await self.communes.programme_slots(endpoint.area_id, at - 8 * DAY),
+                chair_positions=await self.communes.chair_positions(endpoint.area_id),
+            )
+        planned = plan(on_air, endpoint.kind, endpoint.windows, programme, at)
+        entries = planned.items + planned.upcoming
+        media = await self.media.many(
+            [media_id for entry in entries for media_id in entry.on_air.media], renditions=True
+        )
+        body = (
+            PlaylistRead(
+                endpoint=endpoint.code,
+                kind=endpoint.kind,
+                version=version,
+                window=PlaylistWindow(
+                    start=planned.segment.start, end=planned.segment.end, open=planned.segment.on
+                ),
+                items=[_item(entry, endpoint.kind, media) for entry in planned.items],
+                upcoming=[_item(entry, endpoint.kind, media) for entry in planned.upcoming],
+            )
+            .model_dump_json()
+            .encode()
+        )
+        return RenderedPlaylist(
+            endpoint_id=endpoint.id,
+            version=version,
+            etag=playlist_etag(version, body),
+            body=body,
+            fresh_until=planned.fresh_until,
+            bulletin_ids=frozenset(entry.bulletin_id for entry in entries),
+        )
+
+
+def _item(entry: Entry, kind: EndpointKind, media: dict[str, MediaObject]) -> PlaylistItem:
+    bulletin = entry.on_air
+    return PlaylistItem(
+        bulletin_id=bulletin.bulletin_id,
+        revision=bulletin.revision,
+        priority=bulletin.priority,
+        level=bulletin.level,
+        origin_area=bulletin.origin_area,
+        kind=bulletin.kind,
+        language=bulletin.language,
+        category=bulletin.category,
+        title=bulletin.title,
+        body=bulletin.body,
+        media=[_media(media[i], kind) for i in bulletin.media if i in media],
+        slot=entry.slot,
+        valid_until=bulletin.valid_until,
+    )
+
+
+def _media(stored: MediaObject, kind: EndpointKind) -> PlaylistMedia:
+    """Radios get the broadcast rendition (mono, loudness-normalised) where there is one."""
+    base = f"/api/v1/media/{stored.id}"
+    broadcast = next((r for r in stored.renditions if r.name == BROADCAST), None)
+    if kind is EndpointKind.radio and broadcast is not None:
+        return PlaylistMedia(
+            id=stored.id,
+            url=f"{base}/{BROADCAST}",
+            content_type=broadcast.content_type,
+            sha256=broadcast.sha256,
+            size=broadcast.size,
+            duration_s=broadcast.duration_s,
+            width=None,
+            height=None,
+        )
+    return PlaylistMedia(
+        id=stored.id,
+        url=base,
+        content_type=stored.content_type,
+        sha256=stored.sha256,
+        size=stored.size,
+        duration_s=stored.duration_s,
+        width=stored.width,
+        height=stored.height,
+    )

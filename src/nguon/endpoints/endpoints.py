@@ -2,15 +2,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 
-from nguon.endpoints.models import Endpoint
+from nguon.dispatch.plays import PlayBatch, PlayService
 from nguon.endpoints.schemas import (
     CODE_PATTERN,
     EndpointCreate,
     EndpointCreated,
     EndpointRead,
     EndpointUpdate,
+    HeartbeatAnswer,
+    HeartbeatRead,
+    HeartbeatReport,
+    HeartbeatStatus,
+    PlaysRecorded,
 )
-from nguon.endpoints.service import EndpointService
+from nguon.endpoints.service import EndpointService, EndpointState, EndpointView
 from nguon.endpoints.windows import EndpointKind, daily_hours
 from nguon.identity.access import ADMIN, Access, Identity
 from nguon.identity.principal import Principal
@@ -34,7 +39,8 @@ def endpoint_service(request: Request, session: Session, identity: Identity) -> 
 Endpoints = Annotated[EndpointService, Depends(endpoint_service)]
 
 
-def read_model(endpoint: Endpoint) -> EndpointRead:
+def read_model(view: EndpointView) -> EndpointRead:
+    endpoint, heartbeat = view.endpoint, view.heartbeat
     return EndpointRead(
         code=endpoint.code,
         name=endpoint.name,
@@ -48,6 +54,19 @@ def read_model(endpoint: Endpoint) -> EndpointRead:
         daily_hours=daily_hours(endpoint.windows),
         push_url=endpoint.push_url,
         enabled=endpoint.enabled,
+        playlist_version=endpoint.playlist_version,
+        last_heartbeat=None
+        if heartbeat is None
+        else HeartbeatRead(
+            received_at=heartbeat.received_at,
+            status=HeartbeatStatus(heartbeat.status),
+            volume=heartbeat.volume,
+            current_item=heartbeat.current_bulletin_id,
+            playlist_etag=heartbeat.playlist_etag,
+            message=heartbeat.message,
+        ),
+        online=view.online,
+        stale=view.stale,
         created_at=endpoint.created_at,
         updated_at=endpoint.updated_at,
     )
@@ -66,7 +85,8 @@ async def create_endpoint(
 ) -> EndpointCreated:
     endpoint, key = await service.create(actor, body)
     request.state.audit_target = f"endpoint:{endpoint.code}"
-    return EndpointCreated(**read_model(endpoint).model_dump(), api_key=key.key)
+    read = read_model(EndpointView(endpoint, None, online=False, stale=False))
+    return EndpointCreated(**read.model_dump(), api_key=key.key)
 
 
 @router.get("", summary="Endpoints in your area")
@@ -74,18 +94,26 @@ async def list_endpoints(
     service: Endpoints,
     actor: Annotated[Principal, Depends(READERS)],
     kind: EndpointKind | None = None,
+    state: Annotated[
+        EndpointState | None,
+        Query(
+            description="`offline`: no heartbeat within NGUON_ENDPOINT_OFFLINE_SECONDS, or "
+            "none ever; `stale`: enabled, and the last heartbeat reports an older playlist "
+            "than the current one"
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[EndpointRead]:
-    found = await service.search(actor, kind, limit, offset)
-    return Page(items=[read_model(endpoint) for endpoint in found])
+    found = await service.search(actor, kind, state, limit, offset)
+    return Page(items=[read_model(view) for view in found])
 
 
 @router.get("/{code}", summary="One endpoint")
 async def get_endpoint(
     code: Code, service: Endpoints, actor: Annotated[Principal, Depends(READERS)]
 ) -> EndpointRead:
-    return read_model(await service.get(actor, code))
+    return read_model(await service.view(await service.get(actor, code)))
 
 
 @router.patch(
@@ -94,7 +122,7 @@ async def get_endpoint(
 async def update_endpoint(
     code: Code, body: EndpointUpdate, service: Endpoints, actor: Admin
 ) -> EndpointRead:
-    return read_model(await service.update(actor, code, body))
+    return read_model(await service.view(await service.update(actor, code, body)))
 
 
 @router.post(
@@ -103,11 +131,55 @@ async def update_endpoint(
 )
 async def renew_endpoint_key(code: Code, service: Endpoints, actor: Admin) -> EndpointCreated:
     endpoint, key = await service.new_key(actor, code)
-    return EndpointCreated(**read_model(endpoint).model_dump(), api_key=key.key)
+    read = read_model(await service.view(endpoint))
+    return EndpointCreated(**read.model_dump(), api_key=key.key)
 
 
 @device_router.get("/me", summary="The calling endpoint's own registration")
 async def device_me(
     service: Endpoints, device: Annotated[Principal, Depends(DEVICE)]
 ) -> EndpointRead:
-    return read_model(await service.of_device(device))
+    return read_model(await service.view(await service.of_device(device)))
+
+
+@device_router.post(
+    "/heartbeat",
+    summary="The device's status and the playlist it holds",
+    description="Send it every minute or so. `playlist_etag` is the ETag of the playlist the "
+    "device holds; when it is the current one, every delivery on it counts as acknowledged. "
+    "`stale: true` in the answer means: fetch the playlist again.",
+)
+async def device_heartbeat(
+    body: HeartbeatReport,
+    service: Endpoints,
+    device: Annotated[Principal, Depends(DEVICE)],
+    request: Request,
+) -> HeartbeatAnswer:
+    receipt = await service.heartbeat(device, body)
+    request.state.audit_target = f"endpoint:{receipt.endpoint.code}"
+    return HeartbeatAnswer(
+        received_at=receipt.heartbeat.received_at,
+        stale=receipt.stale,
+        playlist_version=receipt.endpoint.playlist_version,
+    )
+
+
+@device_router.post(
+    "/plays",
+    summary="What the device played (as-run records), in batches",
+    description="Each record carries the device's own `id`: a record sent again (after an "
+    "outage, or twice in one batch) is counted in `duplicates` and stored once. A batch with a "
+    "record of a bulletin never delivered to this endpoint, or dated ahead of the hub's clock, "
+    "is refused whole (422, naming the `ids`).",
+)
+async def device_plays(
+    body: PlayBatch,
+    session: Session,
+    service: Endpoints,
+    device: Annotated[Principal, Depends(DEVICE)],
+    request: Request,
+) -> PlaysRecorded:
+    endpoint = await service.of_device(device)
+    request.state.audit_target = f"endpoint:{endpoint.code}"
+    tally = await PlayService(session).record(endpoint.id, body.plays)
+    return PlaysRecorded(accepted=tally.accepted, duplicates=tally.duplicates)

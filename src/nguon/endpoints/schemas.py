@@ -1,4 +1,5 @@
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AnyHttpUrl, Field, field_validator
@@ -50,6 +51,50 @@ class EndpointUpdate(RequestModel):
     _push_url = field_validator("push_url")(check_push_url)
 
 
+BulletinId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+
+
+class HeartbeatStatus(StrEnum):
+    ok = "ok"
+    degraded = "degraded"  # playing, with a fault worth a visit (a dead speaker, low signal)
+    fault = "fault"  # cannot play
+
+
+class HeartbeatReport(RequestModel):
+    status: HeartbeatStatus
+    volume: Annotated[int | None, Field(ge=0, le=100)] = None
+    current_item: Annotated[
+        BulletinId | None, Field(description="The bulletin playing now, if any")
+    ] = None
+    playlist_etag: Annotated[
+        str | None,
+        Field(max_length=100, description="The ETag of the playlist the device holds"),
+    ] = None
+    message: Annotated[str | None, Field(max_length=500)] = None
+
+
+class HeartbeatRead(ResponseModel):
+    received_at: datetime
+    status: HeartbeatStatus
+    volume: int | None
+    current_item: str | None
+    playlist_etag: str | None
+    message: str | None
+
+
+class HeartbeatAnswer(ResponseModel):
+    received_at: datetime
+    stale: Annotated[
+        bool, Field(description="The device holds an older playlist than the hub's, or none")
+    ]
+    playlist_version: int
+
+
+class PlaysRecorded(ResponseModel):
+    accepted: Annotated[int, Field(description="Plays stored now")]
+    duplicates: Annotated[int, Field(description="Plays stored before (the same device id)")]
+
+
 class EndpointRead(ResponseModel):
     code: str
     name: str
@@ -63,6 +108,14 @@ class EndpointRead(ResponseModel):
     daily_hours: dict[str, float]
     push_url: str | None
     enabled: bool
+    playlist_version: int
+    last_heartbeat: HeartbeatRead | None
+    online: Annotated[
+        bool, Field(description="A heartbeat came within NGUON_ENDPOINT_OFFLINE_SECONDS")
+    ]
+    stale: Annotated[
+        bool, Field(description="Enabled, and its last heartbeat reports an older playlist")
+    ]
     created_at: datetime
     updated_at: datetime
 

@@ -1,14 +1,18 @@
 """The registry of endpoints: where they stand, what they play, and when."""
 
-from collections.abc import Sequence
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.areas.levels import AreaLevel
 from nguon.areas.service import AreaService
-from nguon.endpoints.models import Endpoint
+from nguon.dispatch.repository import DeliveryRepository
+from nguon.endpoints.models import Endpoint, EndpointHeartbeat
 from nguon.endpoints.repository import EndpointRepository
-from nguon.endpoints.schemas import EndpointCreate, EndpointUpdate
+from nguon.endpoints.schemas import EndpointCreate, EndpointUpdate, HeartbeatReport
 from nguon.endpoints.windows import (
     DEFAULT_WINDOWS,
     DisplayProfile,
@@ -20,8 +24,38 @@ from nguon.endpoints.windows import (
 from nguon.identity.credentials import NewApiKey
 from nguon.identity.principal import Principal
 from nguon.identity.service import IdentityService
+from nguon.kit.db import utcnow
 from nguon.kit.errors import Conflict, InvalidInput, NotFound
 from nguon.kit.settings import Settings
+
+EndpointState = Literal["offline", "stale"]
+# The playlist ETag is "<version>.<digest>", weak (W/) when a proxy has re-encoded the body.
+PLAYLIST_ETAG = re.compile(r'^(?:W/)?"?([0-9]{1,10})\.')
+LARGEST_VERSION = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL
+
+
+def held_version(etag: str | None) -> int | None:
+    """The playlist version an ETag from this hub carries; None for any other ETag."""
+    found = PLAYLIST_ETAG.match(etag) if etag else None
+    version = int(found.group(1)) if found else None
+    return version if version is not None and version <= LARGEST_VERSION else None
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointView:
+    """An endpoint with its last heartbeat and what the two say of it now."""
+
+    endpoint: Endpoint
+    heartbeat: EndpointHeartbeat | None
+    online: bool
+    stale: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatReceipt:
+    endpoint: Endpoint
+    heartbeat: EndpointHeartbeat
+    stale: bool  # the device holds an older playlist than the endpoint's, or none of ours
 
 
 class EndpointService:
@@ -29,6 +63,7 @@ class EndpointService:
         self, session: AsyncSession, identity: IdentityService, settings: Settings
     ) -> None:
         self.repository = EndpointRepository(session)
+        self.deliveries = DeliveryRepository(session)
         self.areas = AreaService(session)
         self.identity = identity
         self.settings = settings
@@ -97,12 +132,69 @@ class EndpointService:
         return endpoint
 
     async def search(
-        self, actor: Principal, kind: EndpointKind | None, limit: int, offset: int
-    ) -> Sequence[Endpoint]:
-        return await self.repository.in_subtree(actor.area.path, kind, limit, offset)
+        self,
+        actor: Principal,
+        kind: EndpointKind | None,
+        state: EndpointState | None,
+        limit: int,
+        offset: int,
+    ) -> list[EndpointView]:
+        now = utcnow()
+        found = await self.repository.in_subtree(
+            actor.area.path,
+            kind,
+            limit,
+            offset,
+            silent_since=self._online_since(now) if state == "offline" else None,
+            stale_only=state == "stale",
+        )
+        return [self._view(endpoint, heartbeat, now) for endpoint, heartbeat in found]
+
+    async def view(self, endpoint: Endpoint) -> EndpointView:
+        return self._view(endpoint, await self.repository.heartbeat(endpoint.id), utcnow())
+
+    def _online_since(self, now: datetime) -> datetime:
+        return now - timedelta(seconds=self.settings.endpoint_offline_seconds)
+
+    def _view(
+        self, endpoint: Endpoint, heartbeat: EndpointHeartbeat | None, now: datetime
+    ) -> EndpointView:
+        """The same rules as the `state` filters of `EndpointRepository.in_subtree`."""
+        online = heartbeat is not None and heartbeat.received_at >= self._online_since(now)
+        stale = (
+            endpoint.enabled
+            and heartbeat is not None
+            and (
+                heartbeat.held_version is None or heartbeat.held_version < endpoint.playlist_version
+            )
+        )
+        return EndpointView(endpoint, heartbeat, online, stale)
+
+    async def heartbeat(self, actor: Principal, report: HeartbeatReport) -> HeartbeatReceipt:
+        """Keep the device's last word; a device that holds the current playlist has every
+        delivery on it."""
+        endpoint = await self.of_device(actor)
+        heartbeat = await self.repository.heartbeat(endpoint.id) or EndpointHeartbeat(
+            endpoint_id=endpoint.id
+        )
+        heartbeat.received_at = utcnow()
+        heartbeat.status = report.status.value
+        heartbeat.volume = report.volume
+        heartbeat.current_bulletin_id = report.current_item
+        heartbeat.playlist_etag = report.playlist_etag
+        heartbeat.held_version = held_version(report.playlist_etag)
+        heartbeat.message = report.message
+        await self.repository.save_heartbeat(heartbeat)
+        held = heartbeat.held_version
+        if held is not None and held == endpoint.playlist_version:
+            await self.deliveries.acknowledge(endpoint.id, held)
+        return HeartbeatReceipt(
+            endpoint, heartbeat, stale=held is None or held < endpoint.playlist_version
+        )
 
     async def update(self, actor: Principal, code: str, changes: EndpointUpdate) -> Endpoint:
         endpoint = await self.get(actor, code)
+        plays_before = (endpoint.windows, endpoint.enabled, list(endpoint.languages))
         values = changes.model_dump(exclude_unset=True)
         if "windows" in values:
             windows = normalise(
@@ -114,6 +206,8 @@ class EndpointService:
             endpoint.push_url = str(values.pop("push_url")) if changes.push_url else None
         for name, value in values.items():
             setattr(endpoint, name, value)
+        if (endpoint.windows, endpoint.enabled, endpoint.languages) != plays_before:
+            await self.repository.touch([endpoint.id])
         return endpoint
 
     async def new_key(self, actor: Principal, code: str) -> tuple[Endpoint, NewApiKey]:

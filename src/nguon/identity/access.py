@@ -35,7 +35,7 @@ _api_key = APIKeyHeader(name="X-Api-Key", auto_error=False, description="Machine
 
 def identity_service(request: Request, session: Session) -> IdentityService:
     state = request.app.state
-    return IdentityService(session, state.token_codec, state.api_key_hasher)
+    return IdentityService(session, state.token_codec, state.api_key_hasher, state.key_cache)
 
 
 Identity = Annotated[IdentityService, Depends(identity_service)]

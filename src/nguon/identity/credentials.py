@@ -98,9 +98,6 @@ class ApiKeyHasher:
     def digest(self, key: str) -> str:
         return hmac.new(self._key, key.encode(), hashlib.sha256).hexdigest()
 
-    def matches(self, key: str, stored_digest: str) -> bool:
-        return hmac.compare_digest(self.digest(key), stored_digest)
-
     @staticmethod
     def prefix_of(key: str) -> str | None:
         parts = key.split("_", 2)

@@ -1,4 +1,5 @@
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -86,3 +87,7 @@ class ApiKeyRepository:
         self.session.add(key)
         await self.session.flush()
         return key
+
+    async def revoked_since(self, since: datetime) -> Sequence[int]:
+        result = await self.session.scalars(select(ApiKey.id).where(ApiKey.revoked_at >= since))
+        return result.all()

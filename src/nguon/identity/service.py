@@ -1,5 +1,6 @@
 """Accounts, machine keys, and turning credentials into a principal."""
 
+import hmac
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,10 +18,12 @@ from nguon.identity.credentials import (
     password_needs_rehash,
     verify_password,
 )
+from nguon.identity.key_cache import API_KEY_CHANGES, ApiKeyCache
 from nguon.identity.models import ApiKey, User
 from nguon.identity.principal import AreaScope, Principal
 from nguon.identity.repository import ApiKeyRepository, UserRepository
 from nguon.identity.roles import KEY_ROLES, USER_ROLES, Role
+from nguon.kit.changes import changed
 from nguon.kit.db import utcnow
 from nguon.kit.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 
@@ -53,7 +56,15 @@ def check_password(username: str, password: str) -> None:
 
 
 class IdentityService:
-    def __init__(self, session: AsyncSession, tokens: TokenCodec, keys: ApiKeyHasher) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        tokens: TokenCodec,
+        keys: ApiKeyHasher,
+        key_cache: ApiKeyCache | None = None,
+    ) -> None:
+        self.session = session
+        self.key_cache = key_cache
         self.users = UserRepository(session)
         self.api_keys = ApiKeyRepository(session)
         self.areas = AreaService(session)
@@ -99,13 +110,17 @@ class IdentityService:
         return Principal("user", user.id, user.username, user.role, AreaScope.of(user.area))
 
     async def principal_from_api_key(self, key: str) -> Principal:
+        digest = self.key_hasher.digest(key)
+        if self.key_cache is not None and (known := self.key_cache.get(digest)) is not None:
+            return known
+        epoch = self.key_cache.epoch if self.key_cache is not None else 0
         prefix = self.key_hasher.prefix_of(key)
         stored = await self.api_keys.get_by_prefix(prefix) if prefix else None
-        if stored is None or not self.key_hasher.matches(key, stored.key_hash):
+        if stored is None or not hmac.compare_digest(digest, stored.key_hash):
             raise Unauthenticated("The API key is not valid.")
         if stored.revoked_at is not None:
             raise Unauthenticated("The API key has been revoked.")
-        return Principal(
+        principal = Principal(
             "key",
             stored.id,
             stored.name,
@@ -113,6 +128,9 @@ class IdentityService:
             AreaScope.of(stored.area),
             endpoint_id=stored.endpoint_id,
         )
+        if self.key_cache is not None:
+            self.key_cache.put(digest, principal, epoch)
+        return principal
 
     # --- accounts ---------------------------------------------------------------------------
 
@@ -213,6 +231,7 @@ class IdentityService:
         for earlier in await self.api_keys.of_endpoint(endpoint_id):
             if earlier.revoked_at is None:
                 earlier.revoked_at = utcnow()
+                changed(self.session, API_KEY_CHANGES, [earlier.id])
         return await self._issue(actor, name, Role.endpoint, area, endpoint_id)
 
     async def _issue(
@@ -242,4 +261,5 @@ class IdentityService:
         actor.require_within(stored.area, "API keys")
         if stored.revoked_at is None:
             stored.revoked_at = utcnow()
+            changed(self.session, API_KEY_CHANGES, [stored.id])
         return stored

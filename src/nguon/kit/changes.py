@@ -5,13 +5,22 @@ only if the transaction commits. Other API processes learn the same from the dat
 dispatch sync loop), so a cache never needs more than this process's word to drop an entry.
 """
 
+import asyncio
+import contextlib
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
+
+from nguon.kit.db import utcnow
+
+log = structlog.get_logger()
 
 Subscriber = Callable[[frozenset[int]], None]
 _FEED = "change_feed"
@@ -52,3 +61,54 @@ def _publish_on_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_on_rollback(session: Session) -> None:
     session.info.pop(_PENDING, None)
+
+
+ChangeSource = Callable[[AsyncSession, datetime], Awaitable[Collection[int]]]
+# Each pass looks back this far past the previous one: a transaction that committed a little
+# after its clock read, or on a host whose clock is a little behind, is still seen.
+OVERLAP = timedelta(seconds=10)
+
+
+async def publish_changes(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    feed: ChangeFeed,
+    sources: Mapping[str, ChangeSource],
+    since: datetime,
+) -> None:
+    """One pass: tell the feed what changed in the database since `since`."""
+    async with sessionmaker() as session:
+        for topic, source in sources.items():
+            ids = await source(session, since)
+            if ids:
+                feed.publish(topic, frozenset(ids))
+
+
+@asynccontextmanager
+async def watching_changes(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    feed: ChangeFeed,
+    sources: Mapping[str, ChangeSource],
+    every_seconds: float,
+) -> AsyncIterator[None]:
+    """Publish to this process's feed what any process changed, read from the database every
+    `every_seconds`, for as long as the context is open (the app's lifespan)."""
+    since = utcnow()
+
+    async def loop() -> None:
+        nonlocal since
+        while True:
+            await asyncio.sleep(every_seconds)
+            started = utcnow()
+            try:
+                await publish_changes(sessionmaker, feed, sources, since - OVERLAP)
+                since = started
+            except Exception:  # a failed pass is retried on the next one, from the same point
+                log.exception("change_sync_failed")
+
+    task = asyncio.create_task(loop(), name="change-sync")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
         default=30, gt=0, le=3600, description="How often scheduled and expired bulletins move"
     )
 
+    change_sync_seconds: float = Field(
+        default=1, gt=0, le=60, description="How often caches learn other processes' changes"
+    )
+
     # Object storage and the Kafka bus; used from the bulletin and delivery capabilities on.
     s3_endpoint: str | None = None
     s3_access_key: SecretStr | None = None
@@ -82,6 +86,12 @@ class Settings(BaseSettings):
     min_daily_hours_radio: float = Field(default=0, ge=0, le=24)
     min_daily_hours_eboard: float = Field(default=0, ge=0, le=24)
     min_daily_hours_border_gate: float = Field(default=6, ge=0, le=24)
+    endpoint_offline_seconds: int = Field(
+        default=180,
+        ge=10,
+        le=86_400,
+        description="An endpoint silent for longer than this (no heartbeat) counts as offline",
+    )
 
     @property
     def media_max_bytes(self) -> int:

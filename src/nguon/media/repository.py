@@ -14,13 +14,15 @@ class MediaRepository:
     async def get(self, media_id: str) -> MediaObject | None:
         return await self._one(MediaObject.id == media_id)
 
-    async def many(self, media_ids: Sequence[str]) -> dict[str, MediaObject]:
+    async def many(
+        self, media_ids: Sequence[str], *, renditions: bool = False
+    ) -> dict[str, MediaObject]:
         if not media_ids:
             return {}
-        result = await self.session.scalars(
-            select(MediaObject).where(MediaObject.id.in_(set(media_ids)))
-        )
-        return {media.id: media for media in result}
+        statement = select(MediaObject).where(MediaObject.id.in_(set(media_ids)))
+        if renditions:
+            statement = statement.options(selectinload(MediaObject.renditions))
+        return {media.id: media for media in await self.session.scalars(statement)}
 
     async def by_sha256(self, sha256: str) -> MediaObject | None:
         return await self._one(MediaObject.sha256 == sha256)

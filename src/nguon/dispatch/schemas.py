@@ -1,0 +1,48 @@
+from datetime import datetime
+
+from nguon.areas.levels import AreaLevel
+from nguon.bulletins.enums import BulletinKind, Category, Priority
+from nguon.endpoints.windows import EndpointKind
+from nguon.kit.schemas import ResponseModel
+
+
+class PlaylistMedia(ResponseModel):
+    id: str
+    url: str  # relative to the hub; the broadcast rendition for radio where there is one
+    content_type: str
+    sha256: str
+    size: int
+    duration_s: float | None
+    width: int | None
+    height: int | None
+
+
+class PlaylistItem(ResponseModel):
+    bulletin_id: str
+    revision: int
+    priority: Priority
+    level: AreaLevel
+    origin_area: str
+    kind: BulletinKind
+    language: str
+    category: Category
+    title: str
+    body: str | None
+    media: list[PlaylistMedia]
+    slot: datetime | None
+    valid_until: datetime
+
+
+class PlaylistWindow(ResponseModel):
+    start: datetime
+    end: datetime
+    open: bool  # inside an operating window; when closed only emergencies play
+
+
+class PlaylistRead(ResponseModel):
+    endpoint: str
+    kind: EndpointKind
+    version: int
+    window: PlaylistWindow
+    items: list[PlaylistItem]
+    upcoming: list[PlaylistItem]
