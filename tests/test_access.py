@@ -17,6 +17,9 @@ from nguon.identity.access import PUBLIC_PATHS, Access
 from nguon.identity.roles import ACTS_AS, ALL_ROLES, KEY_ROLES, Role
 from tests.conftest import AN_GIANG, MakeEndpoint, MakeKey, MakeUser, communes_of
 
+# Endless answers: an in-process transport waits on them forever.
+ENDLESS = {"/api/v1/device/events"}
+
 
 def guards(dependant: Dependant) -> list[Access]:
     found = [dependant.call] if isinstance(dependant.call, Access) else []
@@ -92,9 +95,11 @@ async def test_each_route_admits_exactly_its_roles(
         (guard,) = guards(route.dependant)
         for method in route.methods:
             for role, headers in credentials.items():
+                admitted = guard.admits(role) or guard.admits(ACTS_AS.get(role, role))
+                if admitted and route.path in ENDLESS:
+                    continue  # admitted over a real server in tests/push/test_sse.py
                 response = await client.request(method, concrete(route.path), headers=headers)
                 denied = response.status_code == 403 and "this needs" in response.text
-                admitted = guard.admits(role) or guard.admits(ACTS_AS.get(role, role))
                 assert denied != admitted, (method, route.path, role, response.text)
                 assert response.status_code != 401, (method, route.path, role)
                 checked += 1

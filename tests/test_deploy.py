@@ -19,7 +19,8 @@ def test_compose_names_only_real_settings_and_runs_the_production_shape() -> Non
     document = compose()
     environment = document["x-hub-environment"]
     assert set(environment) <= SETTING_NAMES
-    assert {"postgres", "kafka", "minio", "api", "migrate"} <= set(document["services"])
+    assert {"postgres", "kafka", "minio", "api", "worker", "migrate"} <= set(document["services"])
+    assert document["services"]["worker"]["command"] == ["nguon", "worker"]
     assert environment["NGUON_DATABASE_URL"].startswith("postgresql+asyncpg://")
     assert environment["NGUON_KAFKA_BOOTSTRAP"] == "kafka:9092"
     assert (

@@ -1,5 +1,6 @@
 """The ASGI application."""
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -40,6 +41,10 @@ from nguon.kit.settings import Settings, get_settings
 from nguon.kit.storage import create_storage
 from nguon.media.endpoints import router as media_router
 from nguon.media.tools import MediaTools
+from nguon.push.endpoints import router as push_router
+from nguon.push.sse import EventStreams
+from nguon.push.sse import router as device_events_router
+from nguon.worker import create_bus, running_worker, started
 
 ROUTERS = (
     health_router,
@@ -53,6 +58,8 @@ ROUTERS = (
     dispatch_router,
     preview_router,
     device_playlist_router,
+    device_events_router,
+    push_router,
     audit_router,
 )
 # Multipart framing around the largest file the upload route takes.
@@ -88,6 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         API_KEY_CHANGES: lambda session, since: ApiKeyRepository(session).revoked_since(since),
     }
     storage = create_storage(settings)
+    bus = create_bus(settings)
+    event_streams = EventStreams(settings.sse_keepalive_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -95,6 +104,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with (
             running_clock(sessionmaker, settings.clock_seconds),
             watching_changes(sessionmaker, changes, change_sources, settings.change_sync_seconds),
+            started(bus),
+            # Every API process hears every endpoint event: its own SSE clients are among them.
+            bus.subscription([settings.kafka_topic_endpoint_events], None, event_streams.handle),
+            running_worker(settings, engine, sessionmaker, bus, changes)
+            if settings.runs_worker_in_process
+            else contextlib.nullcontext(),
         ):
             yield
         await engine.dispose()
@@ -114,7 +129,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.key_cache = key_cache
     app.state.change_sources = change_sources
     app.state.metrics = Metrics()
+    app.state.metrics.event_streams.set_function(lambda: event_streams.connected)
     app.state.storage = storage
+    app.state.bus = bus
+    app.state.event_streams = event_streams
     app.state.media_tools = MediaTools.find(settings.ffmpeg_path, settings.ffprobe_path)
     app.state.token_codec = TokenCodec(
         secret, settings.jwt_issuer, settings.access_token_ttl_seconds

@@ -2,6 +2,7 @@
 
 import asyncio
 import getpass
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -27,7 +28,9 @@ from nguon.identity.service import IdentityService
 from nguon.kit.db import create_engine, create_sessionmaker
 from nguon.kit.errors import NguonError
 from nguon.kit.migrate import upgrade
+from nguon.kit.observability import configure_logging
 from nguon.kit.settings import Settings, get_settings
+from nguon.worker import create_bus, running_worker, started
 
 app = typer.Typer(help="nguon: the provincial source-information hub.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -123,6 +126,43 @@ def serve(
         access_log=False,
         proxy_headers=True,
     )
+
+
+@app.command()
+def worker() -> None:
+    """Run the delivery worker: outbox relay, webhook consumer and pusher, reconciler.
+
+    With Kafka (NGUON_KAFKA_BOOTSTRAP) run any number beside the API processes; on the embedded
+    default `nguon serve` runs the same work in process. Stops cleanly on SIGTERM or SIGINT."""
+    settings = get_settings()
+    if settings.kafka_bootstrap is None:
+        typer.secho(
+            "warning: no NGUON_KAFKA_BOOTSTRAP: this worker's in-process bus reaches no API "
+            "process; webhooks and the reconciler still run",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+    configure_logging(settings.log_level, settings.log_json)
+
+    async def main() -> None:
+        engine = create_engine(
+            settings.resolved_database_url, pool_size=settings.database_pool_size
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signal_number, stop.set)
+        bus = create_bus(settings)
+        try:
+            async with (
+                started(bus),
+                running_worker(settings, engine, create_sessionmaker(engine), bus, None),
+            ):
+                await stop.wait()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
 
 
 @db_app.command("upgrade")

@@ -7,9 +7,12 @@ from nguon.communes.models import ChairOrder, ProgrammeEntry
 from nguon.dispatch.models import Delivery, Play
 from nguon.endpoints.models import Endpoint, EndpointHeartbeat
 from nguon.identity.models import ApiKey, User
+from nguon.kit.consumers import ProcessedEvent
 from nguon.kit.db import Base
 from nguon.kit.idempotency import IdempotentRequest
+from nguon.kit.outbox import OutboxEvent
 from nguon.media.models import MediaObject, MediaRendition
+from nguon.push.models import Notification, NotificationAttempt
 
 metadata = Base.metadata
 
@@ -26,7 +29,11 @@ __all__ = [
     "IdempotentRequest",
     "MediaObject",
     "MediaRendition",
+    "Notification",
+    "NotificationAttempt",
+    "OutboxEvent",
     "Play",
+    "ProcessedEvent",
     "ProgrammeEntry",
     "User",
     "metadata",

@@ -1,7 +1,6 @@
 """The bulletin clock: scheduled bulletins go on air at valid_from and off at valid_until."""
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nguon.audit.service import AuditEntry, AuditService, Outcome
 from nguon.bulletins.service import BulletinService
+from nguon.kit.background import in_background
 
 CLOCK_ACTOR = "system:clock"
 log = structlog.get_logger()
@@ -44,10 +44,5 @@ async def running_clock(
                 log.exception("bulletin_clock_failed")
             await asyncio.sleep(every_seconds)
 
-    task = asyncio.create_task(loop(), name="bulletin-clock")
-    try:
+    async with in_background("bulletin-clock", loop):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -251,7 +251,7 @@ class BulletinService:
         bulletin.on_air_revision = None
         bulletin.decided_by = actor.label
         bulletin.reason = reason
-        await self.dispatcher.withdraw(bulletin.id, DeliveryStatus.revoked)
+        await self.dispatcher.withdraw(bulletin, DeliveryStatus.revoked)
         return bulletin
 
     async def _in_state(
@@ -294,5 +294,5 @@ class BulletinService:
             if bulletin.status in ON_AIR:
                 bulletin.status = BulletinStatus.expired
             bulletin.on_air_revision = None
-            await self.dispatcher.withdraw(bulletin.id, DeliveryStatus.expired)
+            await self.dispatcher.withdraw(bulletin, DeliveryStatus.expired)
         return len(published), len(expired)

@@ -12,11 +12,11 @@ from nguon.areas.service import AreaService
 from nguon.bulletins.enums import BulletinKind, Priority
 from nguon.communes.models import ProgrammeEntry
 from nguon.communes.repository import CommuneRepository
+from nguon.dispatch.events import EndpointEvents
 from nguon.dispatch.order import colliding, in_play_order
 from nguon.dispatch.playlist import OnAir, Programme, slots_of
 from nguon.dispatch.repository import DeliveryRepository
 from nguon.dispatch.slots import DAY, LOCAL, segment_at, window_spans
-from nguon.endpoints.repository import EndpointRepository
 from nguon.endpoints.windows import DEFAULT_WINDOWS, WEEKDAYS, EndpointKind, Windows
 from nguon.identity.models import User
 from nguon.identity.principal import Principal
@@ -62,7 +62,7 @@ class CommuneService:
         self.users = UserRepository(session)
         self.deliveries = DeliveryRepository(session)
         self.communes = CommuneRepository(session)
-        self.endpoints = EndpointRepository(session)
+        self.events = EndpointEvents(session)
 
     async def profile(self, actor: Principal, code: str) -> CommuneProfile:
         area, ancestors = await self._commune(actor, code)
@@ -203,7 +203,8 @@ class CommuneService:
         return radios[0].windows if radios else DEFAULT_WINDOWS[(EndpointKind.radio, None)]
 
     async def _touch_radios(self, area_id: int) -> None:
-        await self.endpoints.touch([radio.id for radio in await self.communes.radios(area_id)])
+        radios = await self.communes.radios(area_id)
+        await self.events.changed([radio.id for radio in radios])
 
     async def _commune(self, actor: Principal, code: str) -> tuple[Area, Sequence[Area]]:
         area, ancestors, _children = await self.areas.describe(code, None)

@@ -44,8 +44,16 @@ class Delivery(Base):
         index=True,
     )
     detail: Mapped[str | None] = mapped_column(String(500))
+    # When the endpoint was last told of this delivery, and how often it has been told again;
+    # the reconciler tells it once more when it stays unacknowledged (with backoff).
+    driven_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    drives: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+# Deliveries the endpoint has not confirmed yet: the reconciler's concern.
+UNACKNOWLEDGED = (DeliveryStatus.pending, DeliveryStatus.sent)
 
 
 class PlayOutcome(StrEnum):

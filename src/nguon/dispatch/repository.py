@@ -1,12 +1,14 @@
 from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.bulletins.enums import ON_AIR
 from nguon.bulletins.models import Bulletin, BulletinRevision
-from nguon.dispatch.models import ENDED, Delivery, DeliveryStatus, Play
+from nguon.dispatch.models import ENDED, UNACKNOWLEDGED, Delivery, DeliveryStatus, Play
 from nguon.endpoints.models import Endpoint
 from nguon.endpoints.windows import EndpointKind
 from nguon.kit.db import utcnow
@@ -18,8 +20,9 @@ class DeliveryRepository:
 
     async def reachable_endpoints(
         self, area_paths: Sequence[str], endpoint_codes: Sequence[str], kinds: set[EndpointKind]
-    ) -> Sequence[Endpoint]:
-        """Enabled endpoints of the given kinds in any of the areas, or named directly."""
+    ) -> Sequence[tuple[int, list[str]]]:
+        """The id and languages of enabled endpoints of the given kinds in any of the areas, or
+        named directly. Columns, not entities: a province-wide bulletin reaches thousands."""
         reach: list[ColumnElement[bool]] = [
             Endpoint.area_path.startswith(path, autoescape=True) for path in area_paths
         ]
@@ -27,10 +30,12 @@ class DeliveryRepository:
             reach.append(Endpoint.code.in_(endpoint_codes))
         if not reach:
             return []
-        result = await self.session.scalars(
-            select(Endpoint).where(Endpoint.enabled, Endpoint.kind.in_(kinds), or_(*reach))
+        result = await self.session.execute(
+            select(Endpoint.id, Endpoint.languages).where(
+                Endpoint.enabled, Endpoint.kind.in_(kinds), or_(*reach)
+            )
         )
-        return result.all()
+        return [(endpoint_id, languages) for endpoint_id, languages in result.all()]
 
     async def of_bulletin(self, bulletin_id: str) -> Sequence[Delivery]:
         result = await self.session.scalars(
@@ -93,16 +98,71 @@ class DeliveryRepository:
                 .values(status=DeliveryStatus.sent, updated_at=utcnow())
             )
 
-    async def live_endpoint_ids(self, bulletin_id: str) -> list[int]:
-        result = await self.session.scalars(
-            select(Delivery.endpoint_id).where(
-                Delivery.bulletin_id == bulletin_id, Delivery.status.not_in(ENDED)
+    async def due_for_redrive(
+        self, now: datetime, waits: Sequence[timedelta], limit: int
+    ) -> Sequence[tuple[Delivery, Bulletin, str, int]]:
+        """Unacknowledged live deliveries whose endpoint was last told longer ago than the wait
+        for the number of times it has been told again (`waits[n]`; the last serves beyond),
+        with the bulletin and the endpoint's code and playlist version. Rows another worker is
+        re-driving are skipped."""
+        last = len(waits) - 1
+        due = [
+            and_(Delivery.drives == n, Delivery.driven_at <= now - wait)
+            for n, wait in enumerate(waits[:-1])
+        ]
+        due.append(and_(Delivery.drives >= last, Delivery.driven_at <= now - waits[last]))
+        result = await self.session.execute(
+            select(Delivery, Bulletin, Endpoint.code, Endpoint.playlist_version)
+            .join(Bulletin, Bulletin.id == Delivery.bulletin_id)
+            .join(Endpoint, Endpoint.id == Delivery.endpoint_id)
+            .where(
+                Delivery.status.in_(UNACKNOWLEDGED),
+                Bulletin.status.in_(ON_AIR),
+                Endpoint.enabled,
+                or_(*due),
             )
+            .order_by(Delivery.driven_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=Delivery)
         )
-        return list(result.all())
+        return [(d, bulletin, code, version) for d, bulletin, code, version in result.all()]
 
-    def add_all(self, deliveries: Sequence[Delivery]) -> None:
-        self.session.add_all(deliveries)
+    async def mark_driven(self, delivery_ids: Sequence[int], now: datetime) -> None:
+        await self.session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(delivery_ids))
+            .values(driven_at=now, drives=Delivery.drives + 1)
+        )
+
+    @staticmethod
+    def live_endpoints(bulletin_id: str) -> Select[int]:
+        """The endpoints a bulletin's live deliveries go to, as a query."""
+        return select(Delivery.endpoint_id).where(
+            Delivery.bulletin_id == bulletin_id, Delivery.status.not_in(ENDED)
+        )
+
+    async def add_pending(
+        self, bulletin_id: str, revision: int, endpoint_ids: Sequence[int], now: datetime
+    ) -> None:
+        """New deliveries in one statement: a province-wide emergency makes thousands."""
+        if endpoint_ids:
+            # The table, not the entity: no per-row ORM bookkeeping for thousands of rows.
+            await self.session.execute(
+                insert(cast(Table, Delivery.__table__)),
+                [
+                    {
+                        "bulletin_id": bulletin_id,
+                        "endpoint_id": endpoint_id,
+                        "revision": revision,
+                        "status": DeliveryStatus.pending,
+                        "driven_at": now,
+                        "drives": 0,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for endpoint_id in endpoint_ids
+                ],
+            )
 
     async def close_all(self, bulletin_id: str, status: DeliveryStatus) -> None:
         """Withdraw every delivery of a bulletin that has not ended otherwise."""

@@ -12,6 +12,7 @@ from nguon.areas.repository import AreaRepository
 from nguon.bulletins.enums import BulletinKind
 from nguon.bulletins.models import Bulletin
 from nguon.communes.repository import CommuneRepository
+from nguon.dispatch.events import BulletinNote, EndpointEvents, EndpointEventType, on_air_event
 from nguon.dispatch.models import ENDED, Delivery, DeliveryStatus
 from nguon.dispatch.playlist import NO_PROGRAMME, Entry, OnAir, Programme, plan
 from nguon.dispatch.repository import DeliveryRepository
@@ -21,6 +22,7 @@ from nguon.endpoints.models import Endpoint
 from nguon.endpoints.repository import EndpointRepository
 from nguon.endpoints.windows import EndpointKind
 from nguon.identity.principal import Principal
+from nguon.kit.db import utcnow
 from nguon.kit.errors import NotFound
 from nguon.media.models import MediaObject
 from nguon.media.renditions import BROADCAST
@@ -36,17 +38,18 @@ PLAYED_BY: dict[BulletinKind, set[EndpointKind]] = {
 }
 
 
-def speaks(endpoint: Endpoint, language: str) -> bool:
-    """Whether the endpoint plays the language (by primary subtag: `vi` serves `vi-VN`)."""
+def speaks(languages: list[str], language: str) -> bool:
+    """Whether an endpoint with these languages plays the language (by primary subtag: `vi`
+    serves `vi-VN`)."""
     wanted = language.split("-", 1)[0].lower()
-    return any(own.split("-", 1)[0].lower() == wanted for own in endpoint.languages)
+    return any(own.split("-", 1)[0].lower() == wanted for own in languages)
 
 
 class Dispatcher:
     def __init__(self, session: AsyncSession) -> None:
         self.repository = DeliveryRepository(session)
         self.areas = AreaRepository(session)
-        self.endpoints = EndpointRepository(session)
+        self.events = EndpointEvents(session)
         self.session = session
 
     async def dispatch(self, bulletin: Bulletin) -> int:
@@ -63,19 +66,16 @@ class Dispatcher:
         reachable = await self.repository.reachable_endpoints(
             area_paths, endpoint_codes, PLAYED_BY[bulletin.kind]
         )
-        wanted = {endpoint.id for endpoint in reachable if speaks(endpoint, bulletin.language)}
+        wanted = {
+            endpoint_id
+            for endpoint_id, languages in reachable
+            if speaks(languages, bulletin.language)
+        }
         existing = {d.endpoint_id: d for d in await self.repository.of_bulletin(bulletin.id)}
         revision = bulletin.on_air_revision or bulletin.revision
-        self.repository.add_all(
-            [
-                Delivery(
-                    bulletin_id=bulletin.id,
-                    endpoint_id=endpoint_id,
-                    revision=revision,
-                    status=DeliveryStatus.pending,
-                )
-                for endpoint_id in wanted - set(existing)
-            ]
+        now = utcnow()
+        await self.repository.add_pending(
+            bulletin.id, revision, sorted(wanted - set(existing)), now
         )
         dropped: set[int] = set()
         for endpoint_id, delivery in existing.items():
@@ -85,17 +85,30 @@ class Dispatcher:
                     delivery.revision = revision
                     delivery.status = DeliveryStatus.pending
                     delivery.detail = None
+                    delivery.driven_at = now
+                    delivery.drives = 0
             elif delivery.status not in ENDED:
                 delivery.status = DeliveryStatus.revoked
                 delivery.detail = "no longer targeted by the bulletin"
                 dropped.add(endpoint_id)
         await self.session.flush()
-        await self.endpoints.touch(wanted | dropped)
+        note = BulletinNote.of(bulletin, revision)
+        live = self.repository.live_endpoints(bulletin.id)
+        await self.events.changed(live, on_air_event(bulletin.priority), note)
+        await self.events.changed(dropped, EndpointEventType.revocation, note)
         return len(wanted)
 
-    async def withdraw(self, bulletin_id: str, status: DeliveryStatus) -> None:
-        await self.endpoints.touch(await self.repository.live_endpoint_ids(bulletin_id))
-        await self.repository.close_all(bulletin_id, status)
+    async def withdraw(self, bulletin: Bulletin, status: DeliveryStatus) -> None:
+        """End the bulletin's live deliveries (revoked or expired) and tell their endpoints."""
+        live = self.repository.live_endpoints(bulletin.id)
+        revision = bulletin.on_air_revision or bulletin.revision
+        kind = (
+            EndpointEventType.revocation
+            if status is DeliveryStatus.revoked
+            else EndpointEventType.expiry
+        )
+        await self.events.changed(live, kind, BulletinNote.of(bulletin, revision))
+        await self.repository.close_all(bulletin.id, status)
 
     async def deliveries(
         self, bulletin_id: str

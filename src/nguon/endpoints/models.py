@@ -38,6 +38,7 @@ class Endpoint(Base):
     languages: Mapped[list[str]] = mapped_column(JSON)
     windows: Mapped[Windows] = mapped_column(JSON)
     push_url: Mapped[str | None] = mapped_column(String(500))
+    push_secret_generation: Mapped[int] = mapped_column(Integer, default=0)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped whenever what the endpoint plays may have changed; its playlist ETag carries it,
     # so a heartbeat that reports an older one tells the hub the device is stale.

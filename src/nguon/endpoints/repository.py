@@ -1,7 +1,7 @@
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.endpoints.models import Endpoint, EndpointHeartbeat
@@ -75,16 +75,21 @@ class EndpointRepository:
         self.session.add(endpoint)
         await self.session.flush()
 
-    async def touch(self, endpoint_ids: Collection[int]) -> None:
-        """What these endpoints play may have changed: their playlist version moves on."""
-        if not endpoint_ids:
-            return
-        await self.session.execute(
+    async def touch(self, endpoints: Collection[int] | Select[int]) -> list[tuple[str, int]]:
+        """What these endpoints play may have changed: their playlist version moves on.
+        `endpoints` is ids, or a query of them (thousands need not travel as parameters).
+        Returns each one's code and new version."""
+        if not isinstance(endpoints, Select) and not endpoints:
+            return []
+        result = await self.session.execute(
             update(Endpoint)
-            .where(Endpoint.id.in_(endpoint_ids))
+            .where(Endpoint.id.in_(endpoints))
             .values(playlist_version=Endpoint.playlist_version + 1, playlist_changed_at=utcnow())
+            .returning(Endpoint.id, Endpoint.code, Endpoint.playlist_version)
         )
-        changed(self.session, PLAYLIST_CHANGES, endpoint_ids)
+        rows = result.all()
+        changed(self.session, PLAYLIST_CHANGES, [endpoint_id for endpoint_id, _c, _v in rows])
+        return [(code, version) for _id, code, version in rows]
 
     async def playlist_changed_since(self, since: datetime) -> Sequence[int]:
         result = await self.session.scalars(

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.areas.levels import AreaLevel
 from nguon.areas.service import AreaService
+from nguon.dispatch.events import EndpointEvents
 from nguon.dispatch.repository import DeliveryRepository
 from nguon.endpoints.models import Endpoint, EndpointHeartbeat
 from nguon.endpoints.repository import EndpointRepository
@@ -64,6 +65,7 @@ class EndpointService:
     ) -> None:
         self.repository = EndpointRepository(session)
         self.deliveries = DeliveryRepository(session)
+        self.events = EndpointEvents(session)
         self.areas = AreaService(session)
         self.identity = identity
         self.settings = settings
@@ -207,7 +209,7 @@ class EndpointService:
         for name, value in values.items():
             setattr(endpoint, name, value)
         if (endpoint.windows, endpoint.enabled, endpoint.languages) != plays_before:
-            await self.repository.touch([endpoint.id])
+            await self.events.changed([endpoint.id])
         return endpoint
 
     async def new_key(self, actor: Principal, code: str) -> tuple[Endpoint, NewApiKey]:

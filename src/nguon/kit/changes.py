@@ -6,7 +6,6 @@ dispatch sync loop), so a cache never needs more than this process's word to dro
 """
 
 import asyncio
-import contextlib
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
@@ -18,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from nguon.kit.background import in_background
 from nguon.kit.db import utcnow
 
 log = structlog.get_logger()
@@ -105,10 +105,5 @@ async def watching_changes(
             except Exception:  # a failed pass is retried on the next one, from the same point
                 log.exception("change_sync_failed")
 
-    task = asyncio.create_task(loop(), name="change-sync")
-    try:
+    async with in_background("change-sync", loop):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Mapping
 
 import structlog
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nguon.kit.errors import PayloadTooLarge
@@ -52,6 +52,11 @@ class Metrics:
             "nguon_http_request_duration_seconds",
             "HTTP request latency by method and route template.",
             ["method", "route"],
+            registry=self.registry,
+        )
+        self.event_streams = Gauge(
+            "nguon_sse_streams",
+            "Server-sent event streams devices hold open on this process.",
             registry=self.registry,
         )
 

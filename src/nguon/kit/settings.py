@@ -67,7 +67,46 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     s3_public_endpoint: str | None = None
     s3_secure: bool = True
-    kafka_bootstrap: str | None = None
+
+    # The bus: Kafka when kafka_bootstrap is set, else in process (the embedded default).
+    kafka_bootstrap: str | None = Field(
+        default=None, description="host:port[,host:port]; unset means the in-process bus"
+    )
+    kafka_topic_endpoint_events: str = "nguon.endpoint-events"
+    kafka_partitions: int = Field(default=12, ge=1, le=1_000)
+    kafka_replication_factor: int = Field(default=1, ge=1, le=10)
+    kafka_idempotent_producer: bool = Field(
+        default=True, description="Kafka's idempotent producer (brokers without it: false)"
+    )
+    kafka_consumer_group: str = "nguon-worker"
+    worker_in_process: bool | None = Field(
+        default=None,
+        description="Run relay, consumers, push and reconciler inside `nguon serve`; unset "
+        "means yes on the in-process bus and no with Kafka (run `nguon worker`)",
+    )
+    relay_poll_seconds: float = Field(
+        default=0.1, gt=0, le=10, description="How often the relay looks for new events"
+    )
+    outbox_retention_hours: float = Field(
+        default=24, gt=0, description="How long published events stay for reconnecting clients"
+    )
+    reconcile_seconds: float = Field(
+        default=10, gt=0, le=3600, description="How often unacknowledged deliveries are checked"
+    )
+    redrive_seconds: float = Field(
+        default=120,
+        gt=0,
+        description="An unacknowledged delivery is announced again after this, then after "
+        "twice as long each time",
+    )
+    redrive_max_seconds: float = Field(default=1800, gt=0)
+    sse_keepalive_seconds: float = Field(default=15, gt=0, le=300)
+    push_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    push_retry_seconds: float = Field(
+        default=5, gt=0, description="The first wait before a webhook is retried; it doubles"
+    )
+    push_retry_max_seconds: float = Field(default=600, gt=0)
+    push_concurrency: int = Field(default=50, ge=1, le=1_000)
 
     # Media: limits per kind, tools, and the broadcast rendition for radio.
     media_max_audio_bytes: int = Field(default=200 * 2**20, ge=1)
@@ -110,6 +149,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{self.data_dir / 'nguon.db'}"
+
+    @property
+    def runs_worker_in_process(self) -> bool:
+        if self.worker_in_process is not None:
+            return self.worker_in_process
+        return self.kafka_bootstrap is None
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,0 +1,46 @@
+"""The reconciler: deliveries nobody confirmed are announced again until they are.
+
+An event can be lost after the outbox let it go: a broker that restarts empty, a consumer that
+dies before acting. The database still says which deliveries are unacknowledged, so they are
+announced again with backoff (the same bulletin and revision: a device or gateway that already
+has it recognises it, and nothing plays twice).
+"""
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nguon.dispatch.events import BulletinNote, EndpointEvents, on_air_event
+from nguon.dispatch.repository import DeliveryRepository
+from nguon.kit.db import utcnow
+
+BATCH = 2_000
+
+
+def backoff(first: timedelta, cap: timedelta) -> list[timedelta]:
+    """first, 2×first, 4×first … up to cap: the wait before each successive re-drive."""
+    waits = [first]
+    while waits[-1] < cap:
+        waits.append(min(waits[-1] * 2, cap))
+    return waits
+
+
+class Reconciler:
+    def __init__(self, session: AsyncSession, first: timedelta, cap: timedelta) -> None:
+        self.session = session
+        self.deliveries = DeliveryRepository(session)
+        self.events = EndpointEvents(session)
+        self.waits = backoff(first, cap)
+
+    async def redrive(self, now: datetime | None = None) -> int:
+        """Announce again what is due; returns how many deliveries (the caller commits)."""
+        now = now or utcnow()
+        due = await self.deliveries.due_for_redrive(now, self.waits, BATCH)
+        by_bulletin: dict[BulletinNote, list[tuple[str, int]]] = defaultdict(list)
+        for delivery, bulletin, code, version in due:
+            by_bulletin[BulletinNote.of(bulletin, delivery.revision)].append((code, version))
+        for note, endpoints in by_bulletin.items():
+            await self.events.announce(endpoints, on_air_event(note.priority), note)
+        await self.deliveries.mark_driven([delivery.id for delivery, *_rest in due], now)
+        return len(due)

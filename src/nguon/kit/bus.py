@@ -1,0 +1,232 @@
+"""The event bus: Kafka (aiokafka) in production, an in-process bus on the embedded default.
+
+Both carry the same records through the same two calls: `publish` returns once the bus holds
+every record, and `subscription` runs a handler over batches of records. A handler that raises
+gets the same batch again (Kafka: offsets are committed only after the handler returns), so
+handlers must be idempotent; `nguon.kit.consumers` makes them so.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Protocol
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from nguon.kit.background import in_background
+
+log = structlog.get_logger()
+
+# A failed handler or broker call is retried after this pause, so a broken broker is not
+# hammered and the log is not flooded.
+RETRY_SECONDS = 1.0
+BATCH_RECORDS = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    topic: str
+    key: str
+    value: bytes
+
+
+Handler = Callable[[Sequence[Record]], Awaitable[None]]
+
+
+class Bus(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def publish(self, records: Sequence[Record]) -> None:
+        """Return once the bus holds every record; raise if it could not take them all."""
+
+    def subscription(
+        self, topics: Sequence[str], group: str | None, handler: Handler
+    ) -> contextlib.AbstractAsyncContextManager[None]:
+        """Run `handler` over batches of new records for as long as the context is open.
+
+        A `group` shares the records among its members and resumes where the group left off;
+        no group means this process sees every record from now on (a broadcast)."""
+        ...
+
+
+async def _handle_until_done(handler: Handler, batch: Sequence[Record], topics: str) -> None:
+    while True:
+        try:
+            await handler(batch)
+            return
+        except Exception:  # the batch is handed over again: nothing is skipped
+            log.exception("bus_handler_failed", topics=topics, records=len(batch))
+            await asyncio.sleep(RETRY_SECONDS)
+
+
+class InProcessBus:
+    """The embedded default: records go straight to this process's subscriptions."""
+
+    def __init__(self) -> None:
+        self._queues: list[tuple[frozenset[str], asyncio.Queue[Record]]] = []
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def publish(self, records: Sequence[Record]) -> None:
+        for record in records:
+            for topics, queue in self._queues:
+                if record.topic in topics:
+                    queue.put_nowait(record)
+
+    @asynccontextmanager
+    async def subscription(
+        self, topics: Sequence[str], group: str | None, handler: Handler
+    ) -> AsyncIterator[None]:
+        queue: asyncio.Queue[Record] = asyncio.Queue()
+        entry = (frozenset(topics), queue)
+
+        async def loop() -> None:
+            while True:
+                batch = [await queue.get()]
+                while len(batch) < BATCH_RECORDS and not queue.empty():
+                    batch.append(queue.get_nowait())
+                await _handle_until_done(handler, batch, ",".join(topics))
+
+        self._queues.append(entry)
+        try:
+            async with in_background(f"bus-{group or 'broadcast'}", loop):
+                yield
+        finally:
+            self._queues.remove(entry)
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaOptions:
+    bootstrap: str
+    partitions: int
+    replication_factor: int
+    idempotent_producer: bool
+    client_id: str = "nguon"
+
+
+class KafkaBus:
+    """Kafka through aiokafka. Records are keyed, so one key's records keep their order."""
+
+    def __init__(self, options: KafkaOptions, topics: Sequence[str]) -> None:
+        self.options = options
+        self.topics = list(topics)
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        await self.ensure_topics()
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.options.bootstrap,
+            client_id=self.options.client_id,
+            acks="all",
+            enable_idempotence=self.options.idempotent_producer,
+            linger_ms=5,
+        )
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def ensure_topics(self) -> None:
+        """Create the hub's topics where the broker lacks them (a new or a wiped cluster)."""
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.options.bootstrap, client_id=self.options.client_id
+        )
+        await admin.start()
+        try:
+            missing = set(self.topics) - set(await admin.list_topics())
+            if missing:
+                with contextlib.suppress(TopicAlreadyExistsError):
+                    await admin.create_topics(
+                        [
+                            NewTopic(
+                                name,
+                                num_partitions=self.options.partitions,
+                                replication_factor=self.options.replication_factor,
+                            )
+                            for name in sorted(missing)
+                        ]
+                    )
+                log.info("kafka_topics_created", topics=sorted(missing))
+        finally:
+            await admin.close()
+
+    async def publish(self, records: Sequence[Record]) -> None:
+        if self._producer is None:
+            raise RuntimeError("the bus is not started")
+        try:
+            await self._send_all(self._producer, records)
+        except KafkaError:
+            # A broker that came back empty has no topics: make them and send once more.
+            await self.ensure_topics()
+            await self._send_all(self._producer, records)
+
+    @staticmethod
+    async def _send_all(producer: AIOKafkaProducer, records: Sequence[Record]) -> None:
+        sent = [
+            await producer.send(record.topic, key=record.key.encode(), value=record.value)
+            for record in records
+        ]
+        await asyncio.gather(*sent)
+
+    @asynccontextmanager
+    async def subscription(
+        self, topics: Sequence[str], group: str | None, handler: Handler
+    ) -> AsyncIterator[None]:
+        label = ",".join(topics)
+
+        async def consume() -> None:
+            consumer = AIOKafkaConsumer(
+                *topics,
+                bootstrap_servers=self.options.bootstrap,
+                client_id=self.options.client_id,
+                group_id=group,
+                enable_auto_commit=False,
+                # A group resumes from its commits and starts new partitions at the beginning;
+                # a broadcast only wants what happens from now on.
+                auto_offset_reset="earliest" if group else "latest",
+                fetch_max_wait_ms=50,
+                metadata_max_age_ms=5_000,
+                # The least Kafka allows by default: a killed worker's partitions move to
+                # the others within seconds.
+                session_timeout_ms=6_000,
+                heartbeat_interval_ms=1_000,
+            )
+            await consumer.start()
+            try:
+                while True:
+                    batches = await consumer.getmany(timeout_ms=500, max_records=BATCH_RECORDS)
+                    batch = [
+                        Record(message.topic, (message.key or b"").decode(), message.value or b"")
+                        for messages in batches.values()
+                        for message in messages
+                    ]
+                    if batch:
+                        await _handle_until_done(handler, batch, label)
+                        if group:
+                            await consumer.commit()
+            finally:
+                await consumer.stop()
+
+        async def loop() -> None:
+            while True:
+                try:
+                    await consume()
+                except Exception:  # reconnect: a restarted broker, a rebalance gone wrong
+                    log.exception("kafka_consumer_failed", topics=label, group=group)
+                    await asyncio.sleep(RETRY_SECONDS)
+
+        async with in_background(f"kafka-{group or 'broadcast'}", loop):
+            yield

@@ -1,0 +1,386 @@
+"""Vendor webhooks: endpoint events POSTed, signed, to the endpoints that have a push URL.
+
+The webhook consumer turns endpoint events into notification rows; the pusher sends the due
+ones and records every attempt. A gateway that answers 2xx has the notification (and the
+delivery it announces is acknowledged); one that answers 4xx refuses it for good; anything
+else is retried with exponential backoff until what it announces has ended.
+
+Body: canonical JSON (sorted keys, no spaces, UTF-8) of `id` (the notification's, the same on
+every retry: gateways drop repeats by it), `event_id`, `type`, `endpoint`, `playlist_version`,
+`bulletin` and `at`. Headers: `X-Timestamp` (Unix seconds), `X-Signature` (`nguon.push.signing`)
+and `X-Nguon-Notification` (the id again, so a gateway can drop a repeat before parsing).
+"""
+
+import asyncio
+import json
+import time
+from collections import Counter
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from nguon.audit.service import AuditEntry, AuditService, Outcome
+from nguon.dispatch.events import EndpointEventType
+from nguon.dispatch.models import UNACKNOWLEDGED, DeliveryStatus
+from nguon.endpoints.models import Endpoint
+from nguon.kit.changes import ChangeFeed
+from nguon.kit.consumers import Event
+from nguon.kit.db import utcnow
+from nguon.kit.settings import Settings
+from nguon.push.models import Notification, NotificationStatus
+from nguon.push.repository import NOTIFICATIONS_WRITTEN, NotificationRepository
+from nguon.push.signing import push_secret, sign
+
+log = structlog.get_logger()
+
+PUSHER_ACTOR = "system:pusher"
+ON_AIR = frozenset({EndpointEventType.emergency, EndpointEventType.publication})
+# How long a notification that announces no on-air bulletin is worth retrying.
+RETRY_WINDOW = timedelta(days=1)
+# How often an idle pusher looks for due notifications that no wake-up announced (retries,
+# notifications recorded by another process).
+POLL_SECONDS = 1.0
+# The most of a refusal's body read and kept: enough to say why, never a whole error page.
+EXCERPT_BYTES = 1_000
+EXCERPT_CHARS = 200
+# Refusals that mean "later", not "never".
+RETRYABLE_4XX = frozenset({408, 425, 429})
+
+
+def dedupe_key(endpoint_code: str, event: Event) -> str:
+    """What a notification announces: a bulletin event of one revision to one endpoint is the
+    same announcement however often it is made (the reconciler repeats them)."""
+    bulletin = event.get("bulletin")
+    if bulletin is None:
+        return f"event:{event['id']}"
+    return f"{endpoint_code}:{bulletin['id']}:{bulletin['revision']}:{event['type']}"
+
+
+def expires_at(kind: EndpointEventType, bulletin: dict[str, Any] | None, now: datetime) -> datetime:
+    """Until when a notification is worth sending: an on-air bulletin until it ends, anything
+    else for a day (and a withdrawal at least as long as the bulletin would have been on air)."""
+    window = now + RETRY_WINDOW
+    until = bulletin.get("valid_until") if bulletin else None
+    if until is None:
+        return window
+    ends = datetime.fromisoformat(until)
+    return ends if kind in ON_AIR else max(ends, window)
+
+
+async def record_notifications(session: AsyncSession, events: Sequence[Event]) -> None:
+    """The webhook consumer: one notification per event for an enabled endpoint with a push
+    URL, none for an announcement already recorded."""
+    repository = NotificationRepository(session)
+    endpoint_ids = await repository.push_endpoint_ids({str(e["endpoint"]) for e in events})
+    now = utcnow()
+    rows: dict[str, dict[str, Any]] = {}
+    for event in events:
+        endpoint_id = endpoint_ids.get(event["endpoint"])
+        if endpoint_id is None:
+            continue
+        kind = EndpointEventType(event["type"])
+        key = dedupe_key(event["endpoint"], event)
+        rows.setdefault(
+            key,
+            {
+                "endpoint_id": endpoint_id,
+                "event_id": int(event["id"]),
+                "dedupe_key": key,
+                "type": kind,
+                "payload": event,
+                "status": NotificationStatus.pending,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "expires_at": expires_at(kind, event.get("bulletin"), now),
+                "created_at": now,
+            },
+        )
+    await repository.add_new(list(rows.values()))
+
+
+def notification_body(notification: Notification) -> bytes:
+    payload = notification.payload
+    body = {
+        "id": notification.public_id,
+        "event_id": notification.event_id,
+        "type": notification.type.value,
+        "endpoint": payload["endpoint"],
+        "playlist_version": payload["playlist_version"],
+        "bulletin": payload["bulletin"],
+        "at": payload["at"],
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def announced_bulletin(notification: Notification) -> tuple[str, int] | None:
+    """The (bulletin, revision) whose delivery a notification puts on air, if it does."""
+    bulletin = notification.payload.get("bulletin")
+    if notification.type not in ON_AIR or bulletin is None:
+        return None
+    return str(bulletin["id"]), int(bulletin["revision"])
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What came of one POST."""
+
+    at: datetime
+    duration_ms: int
+    status_code: int | None  # None: no answer (refused, timed out, cut off)
+    error: str | None  # why it did not succeed; None on 2xx
+
+    @property
+    def accepted(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def refused(self) -> bool:
+        code = self.status_code
+        return code is not None and 400 <= code < 500 and code not in RETRYABLE_4XX
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """Where a notification stands after a pass, and what that does to its delivery."""
+
+    status: NotificationStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    delivered_at: datetime | None = None
+    delivery: DeliveryStatus | None = None
+
+
+def unsendable(notification: Notification, endpoint: Endpoint, now: datetime) -> Settlement | None:
+    """The end of a notification that must not be sent at all; None when it may be."""
+    if not endpoint.enabled or endpoint.push_url is None:
+        reason = "endpoint disabled" if not endpoint.enabled else "no push URL"
+        return Settlement(NotificationStatus.failed, notification.attempts, now, reason)
+    if notification.expires_at <= now:
+        return Settlement(
+            NotificationStatus.expired, notification.attempts, now, notification.last_error
+        )
+    return None
+
+
+def settle(notification: Notification, attempt: Attempt, first: float, cap: float) -> Settlement:
+    """The notification after `attempt`: delivered, refused, or due again after a backoff of
+    `first` seconds doubling up to `cap`, unless that is past its expiry."""
+    attempts = notification.attempts + 1
+    if attempt.accepted:
+        return Settlement(
+            NotificationStatus.delivered,
+            attempts,
+            attempt.at,
+            None,
+            delivered_at=attempt.at,
+            delivery=DeliveryStatus.acked,
+        )
+    if attempt.refused:
+        return Settlement(
+            NotificationStatus.failed,
+            attempts,
+            attempt.at,
+            attempt.error,
+            delivery=DeliveryStatus.failed,
+        )
+    due = attempt.at + timedelta(seconds=min(first * 2 ** (attempts - 1), cap))
+    if due > notification.expires_at:
+        return Settlement(NotificationStatus.expired, attempts, attempt.at, attempt.error)
+    return Settlement(NotificationStatus.pending, attempts, due, attempt.error)
+
+
+async def _excerpt(response: httpx.Response) -> str:
+    head = b""
+    async for chunk in response.aiter_bytes():
+        head += chunk
+        if len(head) >= EXCERPT_BYTES:
+            break
+    return head.decode("utf-8", "replace")[:EXCERPT_CHARS]
+
+
+def _describe(error: Exception) -> str:
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return text[:500]
+
+
+class Pusher:
+    """Sends due notifications, up to `push_concurrency` at a time, from any number of workers."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.signing_secret = settings.signing_secret()
+        self.batch = settings.push_concurrency
+        # Long enough for a whole batch: each POST is cut off at the timeout.
+        self.lease = timedelta(seconds=settings.push_timeout_seconds * 3)
+        self.client = httpx.AsyncClient(
+            timeout=settings.push_timeout_seconds,
+            limits=httpx.Limits(max_connections=settings.push_concurrency),
+            follow_redirects=False,
+        )
+        self._wake = asyncio.Event()
+        # The app's sessions carry its change feed: notifications written in this process then
+        # wake the pusher as soon as they commit, rather than at the next poll.
+        for value in (sessionmaker.kw.get("info") or {}).values():
+            if isinstance(value, ChangeFeed):
+                value.subscribe(NOTIFICATIONS_WRITTEN, self.wake)
+
+    def wake(self, _ids: frozenset[int] = frozenset()) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Push for as long as the task lives; a failed pass is logged and the next one tries."""
+        try:
+            while True:
+                self._wake.clear()
+                full = False
+                try:
+                    _sent, full = await self._pass()
+                except Exception:
+                    log.exception("webhook_push_failed")
+                if not full:
+                    with suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def push_due(self) -> int:
+        """One pass over the due notifications; returns how many were POSTed."""
+        sent, _full = await self._pass()
+        return sent
+
+    async def _pass(self) -> tuple[int, bool]:
+        """Returns how many were POSTed, and whether a whole batch was due (more may be)."""
+        now = utcnow()
+        async with self.sessionmaker() as session:
+            repository = NotificationRepository(session)
+            claimed = await repository.claim_due(now, self.batch, now + self.lease)
+            ends = {n.id: unsendable(n, endpoint, now) for n, endpoint in claimed}
+            sendable = [(n, endpoint) for n, endpoint in claimed if ends[n.id] is None]
+            # The delivery is sent from the moment it may reach the gateway.
+            for notification, endpoint in sendable:
+                if (announced := announced_bulletin(notification)) is not None:
+                    await repository.move_delivery(
+                        endpoint.id, *announced, [DeliveryStatus.pending], DeliveryStatus.sent
+                    )
+            await session.commit()
+        if not claimed:
+            return 0, False
+        attempts = await asyncio.gather(*(self._post(n, endpoint) for n, endpoint in sendable))
+        made = {
+            notification.id: attempt
+            for (notification, _e), attempt in zip(sendable, attempts, strict=True)
+        }
+        await self._record(claimed, ends, made)
+        return len(sendable), len(claimed) == self.batch
+
+    async def _post(self, notification: Notification, endpoint: Endpoint) -> Attempt:
+        assert endpoint.push_url is not None  # unsendable() kept the others back
+        body = notification_body(notification)
+        timestamp = int(time.time())
+        secret = push_secret(
+            self.signing_secret, endpoint.id, endpoint.code, endpoint.push_secret_generation
+        )
+        headers = {
+            "Content-Type": "application/json",
+            "X-Timestamp": str(timestamp),
+            "X-Signature": sign(secret, timestamp, body),
+            "X-Nguon-Notification": notification.public_id,
+        }
+        at = utcnow()
+        started = time.monotonic()
+        status_code: int | None = None
+        error: str | None = None
+        try:
+            # The whole exchange, not each phase of it, is held to the timeout: the lease
+            # counts on it.
+            async with (
+                asyncio.timeout(self.settings.push_timeout_seconds),
+                self.client.stream("POST", endpoint.push_url, content=body, headers=headers) as r,
+            ):
+                excerpt = await _excerpt(r)
+                status_code = r.status_code
+            if not 200 <= status_code < 300:
+                error = f"answered {status_code}: {excerpt}"
+        except TimeoutError:
+            error = f"no answer within {self.settings.push_timeout_seconds:g} s"
+        except (httpx.HTTPError, httpx.InvalidURL) as failure:
+            error = _describe(failure)
+        duration_ms = round((time.monotonic() - started) * 1000)
+        return Attempt(at, duration_ms, status_code, error)
+
+    async def _record(
+        self,
+        claimed: Sequence[tuple[Notification, Endpoint]],
+        ends: dict[int, Settlement | None],
+        attempts: dict[int, Attempt],
+    ) -> None:
+        """Every attempt and where each notification now stands, in one transaction, audited
+        when a notification reached its end."""
+        retry, cap = self.settings.push_retry_seconds, self.settings.push_retry_max_seconds
+        tally: Counter[str] = Counter()
+        async with self.sessionmaker() as session:
+            repository = NotificationRepository(session)
+            await repository.add_attempts(
+                [
+                    {
+                        "notification_id": notification_id,
+                        "attempted_at": attempt.at,
+                        "status_code": attempt.status_code,
+                        "error": attempt.error,
+                        "duration_ms": attempt.duration_ms,
+                    }
+                    for notification_id, attempt in attempts.items()
+                ]
+            )
+            for notification, endpoint in claimed:
+                attempt = attempts.get(notification.id)
+                end = ends[notification.id]
+                outcome = settle(notification, attempt, retry, cap) if attempt else end
+                assert outcome is not None  # a notification is either sent or ended unsent
+                await repository.settle(
+                    notification.id,
+                    status=outcome.status,
+                    attempts=outcome.attempts,
+                    next_attempt_at=outcome.next_attempt_at,
+                    last_error=outcome.last_error,
+                    delivered_at=outcome.delivered_at,
+                )
+                announced = announced_bulletin(notification)
+                if outcome.delivery is not None and announced is not None:
+                    await repository.move_delivery(
+                        endpoint.id,
+                        *announced,
+                        UNACKNOWLEDGED,
+                        outcome.delivery,
+                        detail=outcome.last_error,
+                    )
+                tally[outcome.status.value] += 1
+                log.info(
+                    "webhook_notification",
+                    notification=notification.public_id,
+                    endpoint=endpoint.code,
+                    status=outcome.status.value,
+                    attempts=outcome.attempts,
+                    error=outcome.last_error,
+                )
+            if set(tally) - {NotificationStatus.pending.value}:
+                entry = AuditEntry(
+                    actor=PUSHER_ACTOR,
+                    action="push notifications",
+                    target=",".join(f"{status}={n}" for status, n in sorted(tally.items())),
+                    outcome=Outcome.success,
+                )
+                await AuditService(session).append_and_commit(entry)
+            else:
+                await session.commit()

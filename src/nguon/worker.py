@@ -1,0 +1,103 @@
+"""The delivery worker: relay, consumers, webhook push and reconciler, in one place.
+
+`nguon worker` runs it as its own process (with Kafka, any number of them); on the embedded
+default `nguon serve` runs it inside the API process, on the in-process bus.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from nguon.dispatch.events import ENDPOINT_EVENTS
+from nguon.dispatch.reconciler import Reconciler
+from nguon.kit.background import in_background
+from nguon.kit.bus import Bus, InProcessBus, KafkaBus, KafkaOptions
+from nguon.kit.changes import ChangeFeed
+from nguon.kit.consumers import forget_processed, idempotent
+from nguon.kit.db import utcnow
+from nguon.kit.outbox import OutboxRelay, relay_forever
+from nguon.kit.settings import Settings
+from nguon.push.webhooks import Pusher, record_notifications
+
+log = structlog.get_logger()
+
+WEBHOOK_CONSUMER = "webhooks"
+
+
+def bus_topics(settings: Settings) -> dict[str, str]:
+    """The outbox's topics and their names on the bus."""
+    return {ENDPOINT_EVENTS: settings.kafka_topic_endpoint_events}
+
+
+def create_bus(settings: Settings) -> Bus:
+    if settings.kafka_bootstrap is None:
+        return InProcessBus()
+    options = KafkaOptions(
+        bootstrap=settings.kafka_bootstrap,
+        partitions=settings.kafka_partitions,
+        replication_factor=settings.kafka_replication_factor,
+        idempotent_producer=settings.kafka_idempotent_producer,
+    )
+    return KafkaBus(options, list(bus_topics(settings).values()))
+
+
+@asynccontextmanager
+async def started(bus: Bus) -> AsyncIterator[Bus]:
+    await bus.start()
+    try:
+        yield bus
+    finally:
+        await bus.stop()
+
+
+async def reconcile_forever(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    first = timedelta(seconds=settings.redrive_seconds)
+    cap = max(first, timedelta(seconds=settings.redrive_max_seconds))
+    retention = timedelta(hours=settings.outbox_retention_hours)
+    while True:
+        try:
+            async with sessionmaker() as session:
+                redriven = await Reconciler(session, first, cap).redrive()
+                await forget_processed(session, utcnow() - retention)
+                await session.commit()
+            if redriven:
+                log.info("deliveries_redriven", deliveries=redriven)
+        except Exception:  # the next pass tries again
+            log.exception("reconciler_failed")
+        await asyncio.sleep(settings.reconcile_seconds)
+
+
+@asynccontextmanager
+async def running_worker(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    bus: Bus,
+    feed: ChangeFeed | None,
+) -> AsyncIterator[None]:
+    """Relay, webhook consumer, pusher and reconciler, for as long as the context is open."""
+    relay = OutboxRelay(
+        sessionmaker,
+        bus,
+        bus_topics(settings),
+        poll_seconds=settings.relay_poll_seconds,
+        retention=timedelta(hours=settings.outbox_retention_hours),
+    )
+    pusher = Pusher(sessionmaker, settings)
+    async with (
+        bus.subscription(
+            [settings.kafka_topic_endpoint_events],
+            settings.kafka_consumer_group,
+            idempotent(sessionmaker, WEBHOOK_CONSUMER, record_notifications),
+        ),
+        in_background("outbox-relay", lambda: relay_forever(relay, engine, feed)),
+        in_background("webhook-pusher", pusher.run),
+        in_background("reconciler", lambda: reconcile_forever(sessionmaker, settings)),
+    ):
+        yield

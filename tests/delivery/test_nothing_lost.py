@@ -1,0 +1,250 @@
+"""Nothing is lost: a worker killed in the middle of a fan-out, or a broker that restarts
+empty, still ends with every delivery made, and made once.
+
+These run the real thing: PostgreSQL, a Tansu broker, `nguon worker` as its own process, and a
+vendor gateway receiving the webhooks. The API side runs in the test, as a separate process
+would."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from nguon.areas.models import Area
+from nguon.areas.sources import AreaRecord
+from nguon.dispatch.models import Delivery, DeliveryStatus
+from nguon.endpoints.models import Endpoint
+from nguon.endpoints.windows import DEFAULT_WINDOWS, DisplayProfile, EndpointKind
+from nguon.identity.roles import Role
+from nguon.kit.bus import KafkaBus, KafkaOptions
+from nguon.kit.outbox import OutboxRelay
+from nguon.kit.settings import Settings
+from nguon.worker import bus_topics
+from tests.bulletins.test_workflow import act, text_bulletin
+from tests.conftest import AN_GIANG, TEST_SECRET, MakeUser, communes_of
+from tests.gateway import Gateway
+from tests.tansu import Broker
+
+ENDPOINTS = 2_000
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("NGUON_TEST_DATABASE_URL"), reason="runs on PostgreSQL (.ci/run does)"
+)
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[Gateway]:
+    vendor = Gateway()
+    await vendor.start()
+    yield vendor
+    await vendor.stop()
+
+
+@pytest.fixture
+async def fleet(
+    sessionmaker: async_sessionmaker[AsyncSession], areas: list[AreaRecord], gateway: Gateway
+) -> None:
+    """ENDPOINTS e-boards over An Giang's communes, all behind the vendor's gateway."""
+    codes = communes_of(areas, AN_GIANG)
+    async with sessionmaker() as session:
+        communes = (await session.scalars(select(Area).where(Area.code.in_(codes)))).all()
+        windows = DEFAULT_WINDOWS[(EndpointKind.display, DisplayProfile.eboard)]
+        await session.execute(
+            insert(Endpoint),
+            [
+                {
+                    "code": f"GW-{n:05d}",
+                    "name": f"E-board {n}",
+                    "kind": EndpointKind.display,
+                    "profile": DisplayProfile.eboard,
+                    "area_id": communes[n % len(communes)].id,
+                    "area_code": communes[n % len(communes)].code,
+                    "area_path": communes[n % len(communes)].path,
+                    "languages": ["vi"],
+                    "windows": windows,
+                    "push_url": gateway.url,
+                    "enabled": True,
+                    "playlist_version": 1,
+                }
+                for n in range(ENDPOINTS)
+            ],
+        )
+        await session.commit()
+
+
+class Worker:
+    """`nguon worker` as its own process, on the test's database and broker."""
+
+    def __init__(self, database_url: str, broker: Broker, data_dir: Path) -> None:
+        self.environment = {
+            **os.environ,
+            "NGUON_DATABASE_URL": database_url,
+            "NGUON_SECRET_KEY": TEST_SECRET,
+            "NGUON_DATA_DIR": str(data_dir),
+            "NGUON_KAFKA_BOOTSTRAP": broker.bootstrap,
+            "NGUON_KAFKA_IDEMPOTENT_PRODUCER": "false",  # Tansu has none
+            "NGUON_KAFKA_PARTITIONS": "4",
+            "NGUON_REDRIVE_SECONDS": "3",
+            "NGUON_RECONCILE_SECONDS": "0.5",
+            "NGUON_PUSH_TIMEOUT_SECONDS": "2",
+            "NGUON_PUSH_RETRY_SECONDS": "0.2",
+            "NGUON_PUSH_RETRY_MAX_SECONDS": "2",
+            "NGUON_LOG_LEVEL": "warning",
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [str(Path(sys.executable).parent / "nguon"), "worker"]
+        self.process = subprocess.Popen(command, env=self.environment)  # noqa: S603
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, no offsets committed, claims left hanging."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+
+@pytest.fixture
+def worker(database_url: str, tansu: Broker, tmp_path: Path) -> Iterator[Worker]:
+    process = Worker(database_url, tansu, tmp_path / "worker")
+    yield process
+    process.stop()
+
+
+async def publish_emergency(client: AsyncClient, make_user: MakeUser, title: str) -> str:
+    publisher = await make_user(f"p.{title}", Role.publisher, AN_GIANG)
+    editor = await make_user(f"e.{title}", Role.editor, AN_GIANG)
+    body = text_bulletin(AN_GIANG, priority="emergency", title=title)
+    created = await client.post("/api/v1/bulletins", json=body, headers=publisher)
+    bulletin_id = str(created.json()["id"])
+    await act(client, bulletin_id, "submit", publisher)
+    approved = await act(client, bulletin_id, "approve", editor)
+    assert approved.status_code == 200, approved.text
+    return bulletin_id
+
+
+async def acknowledged(sessionmaker: async_sessionmaker[AsyncSession], bulletin_id: str) -> int:
+    async with sessionmaker() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.bulletin_id == bulletin_id, Delivery.status == DeliveryStatus.acked)
+        )
+        return int(count or 0)
+
+
+async def until(condition: Any, seconds: float = 120) -> None:
+    async with asyncio.timeout(seconds):
+        while True:
+            if await condition():
+                return
+            await asyncio.sleep(0.05)
+
+
+def made_once(gateway: Gateway, bulletin_id: str) -> dict[str, int]:
+    """How many times each endpoint's gateway applied this bulletin."""
+    return {
+        endpoint: sum(1 for n in notifications if n["bulletin"]["id"] == bulletin_id)
+        for endpoint, notifications in gateway.applied.items()
+    }
+
+
+async def test_a_worker_killed_mid_fan_out_loses_nothing_and_doubles_nothing(
+    client: AsyncClient,
+    make_user: MakeUser,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    fleet: None,
+    gateway: Gateway,
+    worker: Worker,
+) -> None:
+    worker.start()
+    bulletin_id = await publish_emergency(client, make_user, "kill")
+
+    async def some_arrived() -> bool:
+        return sum(gateway.received.values()) >= ENDPOINTS // 10
+
+    await until(some_arrived)
+    worker.kill()
+    assert await acknowledged(sessionmaker, bulletin_id) < ENDPOINTS  # killed mid-way
+    worker.start()
+
+    async def all_acknowledged() -> bool:
+        return await acknowledged(sessionmaker, bulletin_id) == ENDPOINTS
+
+    await until(all_acknowledged)
+    applied = made_once(gateway, bulletin_id)
+    assert len(applied) == ENDPOINTS
+    assert set(applied.values()) == {1}
+
+
+async def test_a_broker_that_restarts_empty_loses_nothing(
+    client: AsyncClient,
+    make_user: MakeUser,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    fleet: None,
+    gateway: Gateway,
+    worker: Worker,
+    tansu: Broker,
+) -> None:
+    # Events that reached the broker before it lost them: relayed here, with no worker yet.
+    lost = await publish_emergency(client, make_user, "lost")
+    kafka_settings = settings.model_copy(update={"kafka_bootstrap": tansu.bootstrap})
+    bus = KafkaBus(
+        KafkaOptions(tansu.bootstrap, partitions=4, replication_factor=1,
+                     idempotent_producer=False),
+        list(bus_topics(kafka_settings).values()),
+    )  # fmt: skip
+    await bus.start()
+    relay = OutboxRelay(
+        sessionmaker,
+        bus,
+        bus_topics(kafka_settings),
+        poll_seconds=0.1,
+        retention=timedelta(hours=kafka_settings.outbox_retention_hours),
+    )
+    while await relay.publish_pending():
+        pass
+    await bus.stop()
+    tansu.restart_empty()
+
+    # And a broker that dies in the middle of the next fan-out, with the worker running.
+    worker.start()
+    during = await publish_emergency(client, make_user, "during")
+    await asyncio.sleep(0.3)
+    tansu.restart_empty()
+
+    async def all_acknowledged() -> bool:
+        return all(
+            [
+                await acknowledged(sessionmaker, lost) == ENDPOINTS,
+                await acknowledged(sessionmaker, during) == ENDPOINTS,
+            ]
+        )
+
+    await until(all_acknowledged)
+    for bulletin_id in (lost, during):
+        applied = made_once(gateway, bulletin_id)
+        assert len(applied) == ENDPOINTS
+        assert set(applied.values()) == {1}
+    async with sessionmaker() as session:
+        redriven = await session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.bulletin_id == lost, Delivery.drives > 0)
+        )
+    assert redriven == ENDPOINTS  # the reconciler, not the lost events, made them
