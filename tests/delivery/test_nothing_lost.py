@@ -7,9 +7,6 @@ would."""
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -31,8 +28,9 @@ from nguon.kit.outbox import OutboxRelay
 from nguon.kit.settings import Settings
 from nguon.worker import bus_topics
 from tests.bulletins.test_workflow import act, text_bulletin
-from tests.conftest import AN_GIANG, TEST_SECRET, MakeUser, communes_of
+from tests.conftest import AN_GIANG, MakeUser, communes_of
 from tests.gateway import Gateway
+from tests.processes import Process, kafka_environment
 from tests.tansu import Broker
 
 ENDPOINTS = 2_000
@@ -81,46 +79,20 @@ async def fleet(
         await session.commit()
 
 
-class Worker:
-    """`nguon worker` as its own process, on the test's database and broker."""
-
-    def __init__(self, database_url: str, broker: Broker, data_dir: Path) -> None:
-        self.environment = {
-            **os.environ,
-            "NGUON_DATABASE_URL": database_url,
-            "NGUON_SECRET_KEY": TEST_SECRET,
-            "NGUON_DATA_DIR": str(data_dir),
-            "NGUON_KAFKA_BOOTSTRAP": broker.bootstrap,
-            "NGUON_KAFKA_IDEMPOTENT_PRODUCER": "false",  # Tansu has none
-            "NGUON_KAFKA_PARTITIONS": "4",
-            "NGUON_REDRIVE_SECONDS": "3",
-            "NGUON_RECONCILE_SECONDS": "0.5",
-            "NGUON_PUSH_TIMEOUT_SECONDS": "2",
-            "NGUON_PUSH_RETRY_SECONDS": "0.2",
-            "NGUON_PUSH_RETRY_MAX_SECONDS": "2",
-            "NGUON_LOG_LEVEL": "warning",
-        }
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        command = [str(Path(sys.executable).parent / "nguon"), "worker"]
-        self.process = subprocess.Popen(command, env=self.environment)  # noqa: S603
-
-    def kill(self) -> None:
-        """SIGKILL: no cleanup, no offsets committed, claims left hanging."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
-
-
 @pytest.fixture
-def worker(database_url: str, tansu: Broker, tmp_path: Path) -> Iterator[Worker]:
-    process = Worker(database_url, tansu, tmp_path / "worker")
+def worker(database_url: str, tansu: Broker, tmp_path: Path) -> Iterator[Process]:
+    """`nguon worker`, quick to re-announce and to retry, so that the tests are short."""
+    environment = kafka_environment(
+        database_url,
+        tansu,
+        tmp_path / "worker",
+        redrive_seconds="3",
+        reconcile_seconds="0.5",
+        push_timeout_seconds="2",
+        push_retry_seconds="0.2",
+        push_retry_max_seconds="2",
+    )
+    process = Process(["worker"], environment)
     yield process
     process.stop()
 
@@ -169,7 +141,7 @@ async def test_a_worker_killed_mid_fan_out_loses_nothing_and_doubles_nothing(
     sessionmaker: async_sessionmaker[AsyncSession],
     fleet: None,
     gateway: Gateway,
-    worker: Worker,
+    worker: Process,
 ) -> None:
     worker.start()
     bulletin_id = await publish_emergency(client, make_user, "kill")
@@ -198,7 +170,7 @@ async def test_a_broker_that_restarts_empty_loses_nothing(
     settings: Settings,
     fleet: None,
     gateway: Gateway,
-    worker: Worker,
+    worker: Process,
     tansu: Broker,
 ) -> None:
     # Events that reached the broker before it lost them: relayed here, with no worker yet.

@@ -9,6 +9,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,8 @@ from nguon.push.sse import QUEUE_EVENTS, RETRY_MILLISECONDS, EventStreams
 from tests.bulletins.test_workflow import act, text_bulletin
 from tests.conftest import AN_GIANG, MakeEndpoint, MakeKey, MakeUser, communes_of, free_port
 from tests.dispatch.test_deliveries import publish
+from tests.processes import ApiProcess, Process, kafka_environment
+from tests.tansu import Broker
 
 EVENTS = "/api/v1/device/events"
 # How long a test waits for what it expects before it fails (an upper bound, not a measure).
@@ -36,7 +39,7 @@ WAIT_SECONDS = 5
 
 @dataclass(frozen=True, slots=True)
 class Hub:
-    app: FastAPI
+    app: FastAPI | None  # None: the hub runs as separate processes
     http: AsyncClient
 
 
@@ -78,6 +81,23 @@ async def hub(settings: Settings, parties: dict[str, Any]) -> AsyncIterator[Hub]
     finally:
         server.should_exit = True
         await serving
+
+
+@pytest.fixture
+async def kafka_hub(
+    database_url: str, tansu: Broker, tmp_path: Path, parties: dict[str, Any]
+) -> AsyncIterator[Hub]:
+    """The production shape: an API process and a worker, apart, talking through Kafka."""
+    api = ApiProcess(free_port(), kafka_environment(database_url, tansu, tmp_path / "api"))
+    worker = Process(["worker"], kafka_environment(database_url, tansu, tmp_path / "worker"))
+    api.start()
+    worker.start()
+    try:
+        async with AsyncClient(base_url=api.base_url, timeout=WAIT_SECONDS) as http:
+            yield Hub(None, http)
+    finally:
+        api.stop()
+        worker.stop()
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,12 +176,32 @@ async def test_a_connected_device_hears_an_emergency_and_its_revocation(
         assert revocation.data["playlist_version"] > heard.data["playlist_version"]
 
     # A device that hung up is forgotten.
+    assert hub.app is not None
     streams: EventStreams = hub.app.state.event_streams
     async with asyncio.timeout(WAIT_SECONDS):
         while True:
             if streams.connected == 0:
                 break
             await asyncio.sleep(0.01)
+
+
+async def test_with_kafka_a_device_hears_the_worker_relay_from_another_process(
+    kafka_hub: Hub, parties: dict[str, Any]
+) -> None:
+    radio = parties["radio_a"]
+    async with listening(kafka_hub, radio) as events:
+        # The API process's broadcast consumer joins the topic from its end: give it a moment.
+        await asyncio.sleep(2)
+        emergency = text_bulletin(parties["a"], priority="emergency")
+        bulletin_id = await publish(kafka_hub.http, parties, emergency)
+        heard = await events.message()
+        assert (heard.event, heard.data["bulletin"]["id"]) == ("emergency", bulletin_id)
+        revoked = await act(
+            kafka_hub.http, bulletin_id, "revoke", parties["editor"], reason="Phát nhầm"
+        )
+        assert revoked.status_code == 200, revoked.text
+        revocation = await events.message()
+        assert (revocation.event, revocation.data["bulletin"]["id"]) == ("revocation", bulletin_id)
 
 
 async def test_a_device_hears_only_its_own_events(hub: Hub, parties: dict[str, Any]) -> None:

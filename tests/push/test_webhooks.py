@@ -30,7 +30,7 @@ from nguon.push.models import Notification
 from nguon.push.signing import verify
 from nguon.push.webhooks import Pusher, record_notifications
 from nguon.worker import WEBHOOK_CONSUMER
-from tests.bulletins.test_workflow import text_bulletin
+from tests.bulletins.test_workflow import act, text_bulletin
 from tests.conftest import AN_GIANG, LAI_CHAU, MakeEndpoint, MakeUser, communes_of, free_port
 from tests.dispatch.test_deliveries import publish
 
@@ -379,6 +379,34 @@ async def test_retries_stop_when_the_bulletin_ends(
     assert expired["last_error"] == "answered 503: ok"
     # The delivery was sent; the device can still fetch its playlist.
     assert (await deliveries(client, parties, bulletin_id))[PUSH]["status"] == "sent"
+
+
+async def test_a_bulletin_withdrawn_while_the_gateway_is_away_is_not_announced_late(
+    client: AsyncClient,
+    parties: dict[str, Any],
+    gateway: Gateway,
+    pusher: Pusher,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    gateway.secret = await new_secret(client, parties)
+    bulletin_id = await publish(
+        client, parties, text_bulletin(parties["commune"], priority="emergency")
+    )
+    await relay(sessionmaker)
+    assert await pusher.push_due() == 1  # refused: nothing listens
+    revoked = await act(client, bulletin_id, "revoke", parties["editor"], reason="Báo nhầm")
+    assert revoked.status_code == 200, revoked.text
+    await relay(sessionmaker)
+
+    await gateway.start()
+    await push_until(pusher, lambda: len(gateway.received) == 1)
+    assert await pusher.push_due() == 0
+    (told,) = gateway.received.values()
+    assert (told["type"], told["bulletin"]["id"]) == ("revocation", bulletin_id)
+    revocation, emergency = await notifications(client, parties)
+    assert (revocation["status"], emergency["status"]) == ("delivered", "expired")
+    assert emergency["last_error"] == "the delivery has ended"
+    assert (await deliveries(client, parties, bulletin_id))[PUSH]["status"] == "revoked"
 
 
 async def test_each_announcement_is_one_notification(

@@ -3,12 +3,12 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import and_, case, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.dispatch.events import EndpointEventType
-from nguon.dispatch.models import Delivery, DeliveryStatus
+from nguon.dispatch.models import ENDED, Delivery, DeliveryStatus
 from nguon.endpoints.models import Endpoint
 from nguon.kit.changes import changed
 from nguon.push.models import Notification, NotificationAttempt, NotificationStatus
@@ -127,6 +127,23 @@ class NotificationRepository:
             )
             .values(**values)
         )
+
+    async def ended_deliveries(self, pairs: Collection[tuple[int, str]]) -> set[tuple[int, str]]:
+        """Which of these (endpoint, bulletin) deliveries have ended: revoked or expired."""
+        if not pairs:
+            return set()
+        result = await self.session.execute(
+            select(Delivery.endpoint_id, Delivery.bulletin_id).where(
+                Delivery.status.in_(ENDED),
+                or_(
+                    *(
+                        and_(Delivery.endpoint_id == endpoint_id, Delivery.bulletin_id == bulletin)
+                        for endpoint_id, bulletin in pairs
+                    )
+                ),
+            )
+        )
+        return {(endpoint_id, bulletin) for endpoint_id, bulletin in result.all()}
 
     async def of_endpoint(self, endpoint_id: int, limit: int) -> Sequence[Notification]:
         """The endpoint's notifications, the newest first."""

@@ -40,7 +40,7 @@ from nguon.push.signing import push_secret, sign
 log = structlog.get_logger()
 
 PUSHER_ACTOR = "system:pusher"
-ON_AIR = frozenset({EndpointEventType.emergency, EndpointEventType.publication})
+ON_AIR_EVENTS = frozenset({EndpointEventType.emergency, EndpointEventType.publication})
 # How long a notification that announces no on-air bulletin is worth retrying.
 RETRY_WINDOW = timedelta(days=1)
 # How often an idle pusher looks for due notifications that no wake-up announced (retries,
@@ -70,7 +70,7 @@ def expires_at(kind: EndpointEventType, bulletin: dict[str, Any] | None, now: da
     if until is None:
         return window
     ends = datetime.fromisoformat(until)
-    return ends if kind in ON_AIR else max(ends, window)
+    return ends if kind in ON_AIR_EVENTS else max(ends, window)
 
 
 async def record_notifications(session: AsyncSession, events: Sequence[Event]) -> None:
@@ -121,7 +121,7 @@ def notification_body(notification: Notification) -> bytes:
 def announced_bulletin(notification: Notification) -> tuple[str, int] | None:
     """The (bulletin, revision) whose delivery a notification puts on air, if it does."""
     bulletin = notification.payload.get("bulletin")
-    if notification.type not in ON_AIR or bulletin is None:
+    if notification.type not in ON_AIR_EVENTS or bulletin is None:
         return None
     return str(bulletin["id"]), int(bulletin["revision"])
 
@@ -157,15 +157,20 @@ class Settlement:
     delivery: DeliveryStatus | None = None
 
 
-def unsendable(notification: Notification, endpoint: Endpoint, now: datetime) -> Settlement | None:
-    """The end of a notification that must not be sent at all; None when it may be."""
+def unsendable(
+    notification: Notification, endpoint: Endpoint, withdrawn: bool, now: datetime
+) -> Settlement | None:
+    """The end of a notification that must not be sent at all; None when it may be.
+    `withdrawn`: the delivery it puts on air has ended, and announcing it now could reach the
+    gateway after the withdrawal."""
+    attempts = notification.attempts
     if not endpoint.enabled or endpoint.push_url is None:
         reason = "endpoint disabled" if not endpoint.enabled else "no push URL"
-        return Settlement(NotificationStatus.failed, notification.attempts, now, reason)
+        return Settlement(NotificationStatus.failed, attempts, now, reason)
+    if withdrawn:
+        return Settlement(NotificationStatus.expired, attempts, now, "the delivery has ended")
     if notification.expires_at <= now:
-        return Settlement(
-            NotificationStatus.expired, notification.attempts, now, notification.last_error
-        )
+        return Settlement(NotificationStatus.expired, attempts, now, notification.last_error)
     return None
 
 
@@ -265,13 +270,21 @@ class Pusher:
         async with self.sessionmaker() as session:
             repository = NotificationRepository(session)
             claimed = await repository.claim_due(now, self.batch, now + self.lease)
-            ends = {n.id: unsendable(n, endpoint, now) for n, endpoint in claimed}
+            # (endpoint, bulletin, revision) of the deliveries the notifications put on air.
+            on_air = {
+                n.id: (n.endpoint_id, *b) for n, _e in claimed if (b := announced_bulletin(n))
+            }
+            ended = await repository.ended_deliveries({(e, b) for e, b, _r in on_air.values()})
+            withdrawn = {n_id for n_id, (e, b, _r) in on_air.items() if (e, b) in ended}
+            ends = {
+                n.id: unsendable(n, endpoint, n.id in withdrawn, now) for n, endpoint in claimed
+            }
             sendable = [(n, endpoint) for n, endpoint in claimed if ends[n.id] is None]
             # The delivery is sent from the moment it may reach the gateway.
-            for notification, endpoint in sendable:
-                if (announced := announced_bulletin(notification)) is not None:
+            for notification, _endpoint in sendable:
+                if (delivery := on_air.get(notification.id)) is not None:
                     await repository.move_delivery(
-                        endpoint.id, *announced, [DeliveryStatus.pending], DeliveryStatus.sent
+                        *delivery, [DeliveryStatus.pending], DeliveryStatus.sent
                     )
             await session.commit()
         if not claimed:

@@ -1,0 +1,5 @@
+"""Fixtures of the push tests: a Tansu broker."""
+
+from tests.tansu import tansu
+
+__all__ = ["tansu"]
