@@ -7,6 +7,7 @@ events come from the outbox through the webhook consumer, and the pusher is driv
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,15 +16,16 @@ import pytest
 import uvicorn
 from httpx import AsyncClient
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from nguon.areas.sources import AreaRecord
 from nguon.audit.models import AuditRecord
 from nguon.dispatch.reconciler import Reconciler
 from nguon.identity.roles import Role
 from nguon.kit.bus import Record
+from nguon.kit.changes import ChangeFeed
 from nguon.kit.consumers import Event, idempotent
-from nguon.kit.db import utcnow
+from nguon.kit.db import create_sessionmaker, utcnow
 from nguon.kit.outbox import Outbox, event_json
 from nguon.kit.settings import Settings
 from nguon.push.models import Notification
@@ -257,12 +259,36 @@ async def test_a_signed_notification_reaches_the_gateway_and_acknowledges_the_de
     assert listed["next_attempt_at"] is None
     assert [a["status_code"] for a in listed["attempts"]] == [200]
     assert await pusher.push_due() == 0  # nothing is sent twice
-    async with sessionmaker() as session:
-        audited = await session.scalar(
-            select(AuditRecord).where(AuditRecord.actor == "system:pusher")
-        )
-    assert audited is not None
-    assert audited.target == "delivered=1"
+
+
+async def test_the_running_pusher_sends_what_the_consumer_records(
+    client: AsyncClient,
+    parties: dict[str, Any],
+    gateway: Gateway,
+    settings: Settings,
+    engine: AsyncEngine,
+) -> None:
+    """As in the worker: sessions that carry the change feed, the pusher running on its own."""
+    feed = ChangeFeed()
+    sessionmaker = create_sessionmaker(engine, info=feed.session_info())
+    gateway.secret = await new_secret(client, parties)
+    await gateway.start()
+    running = asyncio.create_task(Pusher(sessionmaker, settings).run())
+    try:
+        for _ in range(2):
+            await publish(client, parties, text_bulletin(parties["commune"]))
+            await relay(sessionmaker)
+        async with asyncio.timeout(WAIT_SECONDS):
+            while True:  # until the pusher has recorded what the gateway answered
+                listed = await notifications(client, parties)
+                if [n["status"] for n in listed] == ["delivered"] * 2:
+                    break
+                await asyncio.sleep(0.02)
+    finally:
+        running.cancel()
+        with suppress(asyncio.CancelledError):
+            await running
+    assert len(gateway.received) == 2
 
 
 async def test_a_gateway_that_is_away_gets_each_notification_once_when_back(

@@ -2,7 +2,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import ColumnElement, Select, Table, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,7 +11,7 @@ from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.dispatch.models import ENDED, UNACKNOWLEDGED, Delivery, DeliveryStatus, Play
 from nguon.endpoints.models import Endpoint
 from nguon.endpoints.windows import EndpointKind
-from nguon.kit.db import utcnow
+from nguon.kit.db import insert_rows, utcnow
 
 
 class DeliveryRepository:
@@ -146,9 +146,9 @@ class DeliveryRepository:
     ) -> None:
         """New deliveries in one statement: a province-wide emergency makes thousands."""
         if endpoint_ids:
-            # The table, not the entity: no per-row ORM bookkeeping for thousands of rows.
-            await self.session.execute(
-                insert(cast(Table, Delivery.__table__)),
+            await insert_rows(
+                self.session,
+                cast(Table, Delivery.__table__),
                 [
                     {
                         "bulletin_id": bulletin_id,

@@ -22,7 +22,6 @@ from sqlalchemy import (
     String,
     Table,
     delete,
-    insert,
     select,
     text,
     update,
@@ -32,7 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from nguon.kit.bus import Bus, Record
 from nguon.kit.changes import ChangeFeed, changed
-from nguon.kit.db import Base, UTCDateTime, utcnow
+from nguon.kit.db import Base, UTCDateTime, insert_rows, utcnow
 
 log = structlog.get_logger()
 
@@ -82,9 +81,9 @@ class Outbox:
         if not events:
             return
         now = utcnow()
-        # The table, not the entity: a province-wide change writes thousands of rows.
-        await self.session.execute(
-            insert(cast(Table, OutboxEvent.__table__)),
+        await insert_rows(
+            self.session,
+            cast(Table, OutboxEvent.__table__),
             [
                 {"topic": topic, "key": key, "payload": payload, "created_at": now}
                 for key, payload in events

@@ -2,8 +2,9 @@
 
 The webhook consumer turns endpoint events into notification rows; the pusher sends the due
 ones and records every attempt. A gateway that answers 2xx has the notification (and the
-delivery it announces is acknowledged); one that answers 4xx refuses it for good; anything
-else is retried with exponential backoff until what it announces has ended.
+delivery it announces is acknowledged); one that answers 4xx refuses it for good (but 408, 425
+and 429, which mean "later"); anything else is retried with exponential backoff until what it
+announces has ended.
 
 Body: canonical JSON (sorted keys, no spaces, UTF-8) of `id` (the notification's, the same on
 every retry: gateways drop repeats by it), `event_id`, `type`, `endpoint`, `playlist_version`,
@@ -14,7 +15,6 @@ and `X-Nguon-Notification` (the id again, so a gateway can drop a repeat before 
 import asyncio
 import json
 import time
-from collections import Counter
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -25,7 +25,6 @@ import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from nguon.audit.service import AuditEntry, AuditService, Outcome
 from nguon.dispatch.events import EndpointEventType
 from nguon.dispatch.models import UNACKNOWLEDGED, DeliveryStatus
 from nguon.endpoints.models import Endpoint
@@ -39,7 +38,6 @@ from nguon.push.signing import push_secret, sign
 
 log = structlog.get_logger()
 
-PUSHER_ACTOR = "system:pusher"
 ON_AIR_EVENTS = frozenset({EndpointEventType.emergency, EndpointEventType.publication})
 # How long a notification that announces no on-air bulletin is worth retrying.
 RETRY_WINDOW = timedelta(days=1)
@@ -53,13 +51,13 @@ EXCERPT_CHARS = 200
 RETRYABLE_4XX = frozenset({408, 425, 429})
 
 
-def dedupe_key(endpoint_code: str, event: Event) -> str:
+def dedupe_key(event: Event) -> str:
     """What a notification announces: a bulletin event of one revision to one endpoint is the
     same announcement however often it is made (the reconciler repeats them)."""
     bulletin = event.get("bulletin")
     if bulletin is None:
         return f"event:{event['id']}"
-    return f"{endpoint_code}:{bulletin['id']}:{bulletin['revision']}:{event['type']}"
+    return f"{event['endpoint']}:{bulletin['id']}:{bulletin['revision']}:{event['type']}"
 
 
 def expires_at(kind: EndpointEventType, bulletin: dict[str, Any] | None, now: datetime) -> datetime:
@@ -85,7 +83,7 @@ async def record_notifications(session: AsyncSession, events: Sequence[Event]) -
         if endpoint_id is None:
             continue
         kind = EndpointEventType(event["type"])
-        key = dedupe_key(event["endpoint"], event)
+        key = dedupe_key(event)
         rows.setdefault(
             key,
             {
@@ -338,10 +336,12 @@ class Pusher:
         ends: dict[int, Settlement | None],
         attempts: dict[int, Attempt],
     ) -> None:
-        """Every attempt and where each notification now stands, in one transaction, audited
-        when a notification reached its end."""
+        """Every attempt and where each notification now stands, in one transaction.
+
+        The attempts are the pusher's audit trail. It stays off the audit chain, whose append
+        waits on a process-wide lock: this transaction would wait there holding row locks (on
+        SQLite the write lock) that a request holding that lock may need."""
         retry, cap = self.settings.push_retry_seconds, self.settings.push_retry_max_seconds
-        tally: Counter[str] = Counter()
         async with self.sessionmaker() as session:
             repository = NotificationRepository(session)
             await repository.add_attempts(
@@ -378,7 +378,6 @@ class Pusher:
                         outcome.delivery,
                         detail=outcome.last_error,
                     )
-                tally[outcome.status.value] += 1
                 log.info(
                     "webhook_notification",
                     notification=notification.public_id,
@@ -387,13 +386,4 @@ class Pusher:
                     attempts=outcome.attempts,
                     error=outcome.last_error,
                 )
-            if set(tally) - {NotificationStatus.pending.value}:
-                entry = AuditEntry(
-                    actor=PUSHER_ACTOR,
-                    action="push notifications",
-                    target=",".join(f"{status}={n}" for status, n in sorted(tally.items())),
-                    outcome=Outcome.success,
-                )
-                await AuditService(session).append_and_commit(entry)
-            else:
-                await session.commit()
+            await session.commit()
