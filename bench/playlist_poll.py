@@ -24,7 +24,9 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from nguon.areas.models import Area
 from nguon.areas.service import AreaService
 from nguon.areas.sources import current_units
 from nguon.bulletins.schemas import BulletinCreate
@@ -95,20 +97,29 @@ async def ensure_database(url: str) -> None:
         await connection.close()
 
 
+async def an_giang(
+    session: AsyncSession,
+) -> tuple[Principal, IdentityService, Area, list[Area]]:
+    """An Giang loaded: the console operator, the identity service, the province, its communes."""
+    areas = AreaService(session)
+    await areas.import_records(current_units(["91"]))
+    operator = Principal(
+        "system", 0, "bench", Role.admin, AreaScope.of(await areas.national_root())
+    )
+    identity = IdentityService(session, TokenCodec(SECRET, "nguon", 900), ApiKeyHasher(SECRET))
+    province = await areas.get_by_code("91")
+    return operator, identity, province, list(await areas.repository.children(province, None))
+
+
 async def prepare(settings: Settings) -> list[str]:
     """An Giang with ENDPOINTS e-boards and BULLETINS text bulletins on air; the keys."""
     engine = create_engine(settings.resolved_database_url)
     sessionmaker = create_sessionmaker(engine)
     keys: list[str] = []
     async with sessionmaker() as session:
-        areas = AreaService(session)
-        await areas.import_records(current_units(["91"]))
-        root = await areas.national_root()
-        operator = Principal("system", 0, "bench", Role.admin, AreaScope.of(root))
-        identity = IdentityService(session, TokenCodec(SECRET, "nguon", 900), ApiKeyHasher(SECRET))
+        operator, identity, province, units = await an_giang(session)
         endpoints = EndpointService(session, identity, settings)
-        province = await areas.get_by_code("91")
-        communes = [unit.code for unit in await areas.repository.children(province, None)]
+        communes = [unit.code for unit in units]
         for number in range(ENDPOINTS):
             body = EndpointCreate(
                 code=f"BENCH-{number:05d}",

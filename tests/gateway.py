@@ -1,63 +1,86 @@
-"""A vendor's gateway for the tests: a real HTTP server that takes the hub's webhooks.
+"""A vendor's webhook gateway for the tests: a real HTTP server that takes the hub's webhooks.
 
-It keeps every notification it is sent, applies each once (by `X-Nguon-Notification`, as the
-documented scheme asks of a gateway), and can be taken down and brought back on its port."""
+It checks each signature with the secret it was given (when given one), keeps every request,
+keeps each notification once by `X-Nguon-Notification` (as the documented scheme asks of a
+gateway), answers as it is told to, and can be taken down and brought back on its port."""
 
-import asyncio
 import json
-from collections import Counter, defaultdict
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from typing import Any
 
-import uvicorn
+import pytest
 
+from nguon.push.signing import verify
 from tests.conftest import free_port
+from tests.serving import serving
+
+TOLERANCE_SECONDS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayRequest:
+    headers: dict[str, str]
+    body: bytes
 
 
 class Gateway:
     def __init__(self) -> None:
         self.port = free_port()
-        self.received: Counter[str] = Counter()  # notification id -> how often it came
-        self.applied: dict[str, list[dict[str, Any]]] = defaultdict(list)  # by endpoint
-        self.answer = 200
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
+        self.url = f"http://127.0.0.1:{self.port}/hooks/nguon"
+        self.secret: str | None = None  # None: signatures are not checked
+        self.status = 200
+        self.answer = b"ok"
+        self.requests: list[GatewayRequest] = []
+        self.received: dict[str, dict[str, Any]] = {}  # notification id -> notification
+        self._running: AsyncExitStack | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
+    async def app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert scope["type"] == "http"
         body = b""
         while True:
             message = await receive()
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        headers = dict(scope["headers"])
-        notification_id = headers.get(b"x-nguon-notification", b"").decode()
-        if self.answer < 300:
-            if notification_id not in self.received:
-                notification = json.loads(body)
-                self.applied[notification["endpoint"]].append(notification)
-            self.received[notification_id] += 1
-        await send({"type": "http.response.start", "status": self.answer, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
+        headers = {name.decode().lower(): value.decode() for name, value in scope["headers"]}
+        self.requests.append(GatewayRequest(headers, body))
+        genuine = self.secret is None or verify(
+            self.secret,
+            headers.get("x-timestamp", ""),
+            body,
+            headers.get("x-signature", ""),
+            TOLERANCE_SECONDS,
+        )
+        status, answer = (self.status, self.answer) if genuine else (401, b"bad signature")
+        if status < 300:
+            self.received.setdefault(headers["x-nguon-notification"], json.loads(body))
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"text/plain")],
+            }
+        )
+        await send({"type": "http.response.body", "body": answer})
 
     async def start(self) -> None:
-        config = uvicorn.Config(
-            self, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+        self._running = AsyncExitStack()
+        await self._running.enter_async_context(
+            serving(self.app, self.port, lifespan="off", interface="asgi3")
         )
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve())
-        while True:
-            if self._server.started:
-                return
-            await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await self._task
-            self._server = self._task = None
+        if self._running is not None:
+            await self._running.aclose()
+            self._running = None
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[Gateway]:
+    receiver = Gateway()
+    try:
+        yield receiver
+    finally:
+        await receiver.stop()

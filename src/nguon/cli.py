@@ -25,6 +25,7 @@ from nguon.identity.credentials import ApiKeyHasher, TokenCodec
 from nguon.identity.principal import AreaScope, Principal
 from nguon.identity.roles import Role
 from nguon.identity.service import IdentityService
+from nguon.kit.changes import ChangeFeed
 from nguon.kit.db import create_engine, create_sessionmaker
 from nguon.kit.errors import NguonError
 from nguon.kit.migrate import upgrade
@@ -153,11 +154,11 @@ def worker() -> None:
         for signal_number in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signal_number, stop.set)
         bus = create_bus(settings)
+        # The worker's own commits (notifications, re-announcements) wake its pusher and relay.
+        feed = ChangeFeed()
+        sessionmaker = create_sessionmaker(engine, info=feed.session_info())
         try:
-            async with (
-                started(bus),
-                running_worker(settings, engine, create_sessionmaker(engine), bus, None),
-            ):
+            async with started(bus), running_worker(settings, engine, sessionmaker, bus, feed):
                 await stop.wait()
         finally:
             await engine.dispose()

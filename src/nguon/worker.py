@@ -89,7 +89,7 @@ async def running_worker(
         poll_seconds=settings.relay_poll_seconds,
         retention=timedelta(hours=settings.outbox_retention_hours),
     )
-    pusher = Pusher(sessionmaker, settings)
+    pusher = Pusher(sessionmaker, settings, feed)
     async with (
         bus.subscription(
             [settings.kafka_topic_endpoint_events],

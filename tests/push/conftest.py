@@ -1,5 +1,6 @@
-"""Fixtures of the push tests: a Tansu broker."""
+"""Fixtures of the push tests: a Tansu broker and a vendor's gateway."""
 
+from tests.gateway import gateway
 from tests.tansu import tansu
 
-__all__ = ["tansu"]
+__all__ = ["gateway", "tansu"]

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,6 +29,7 @@ from tests.bulletins.test_workflow import act, text_bulletin
 from tests.conftest import AN_GIANG, MakeEndpoint, MakeKey, MakeUser, communes_of, free_port
 from tests.dispatch.test_deliveries import publish
 from tests.processes import ApiProcess, Process, kafka_environment
+from tests.serving import serving
 from tests.tansu import Broker
 
 EVENTS = "/api/v1/device/events"
@@ -64,23 +64,11 @@ async def hub(settings: Settings, parties: dict[str, Any]) -> AsyncIterator[Hub]
     """The app served on a free port, its lifespan running."""
     app = create_app(settings.model_copy(update={"relay_poll_seconds": 0.05}))
     port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=5
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(WAIT_SECONDS):
-            while not server.started:
-                if serving.done():  # it failed to start: say why
-                    serving.result()
-                    pytest.fail("the server stopped before it started")
-                await asyncio.sleep(0.01)
-        async with AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=WAIT_SECONDS) as http:
-            yield Hub(app, http)
-    finally:
-        server.should_exit = True
-        await serving
+    async with (
+        serving(app, port, timeout_graceful_shutdown=5),
+        AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=WAIT_SECONDS) as http,
+    ):
+        yield Hub(app, http)
 
 
 @pytest.fixture

@@ -8,12 +8,10 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import uvicorn
 from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -33,99 +31,14 @@ from nguon.push.signing import verify
 from nguon.push.webhooks import Pusher, record_notifications
 from nguon.worker import WEBHOOK_CONSUMER
 from tests.bulletins.test_workflow import act, text_bulletin
-from tests.conftest import AN_GIANG, LAI_CHAU, MakeEndpoint, MakeUser, communes_of, free_port
+from tests.conftest import AN_GIANG, LAI_CHAU, MakeEndpoint, MakeUser, communes_of
 from tests.dispatch.test_deliveries import publish
+from tests.gateway import TOLERANCE_SECONDS, Gateway
 
 # How long a test waits for what it expects before it fails (an upper bound, not a measure).
 WAIT_SECONDS = 5
-TOLERANCE_SECONDS = 300
 PROBLEM = "application/problem+json"
 PUSH = "A-PUSH"
-
-
-@dataclass(frozen=True, slots=True)
-class GatewayRequest:
-    headers: dict[str, str]
-    body: bytes
-
-
-class Gateway:
-    """A vendor's webhook receiver: checks each signature with the secret it was given, keeps
-    each notification once (by X-Nguon-Notification), and answers as it is told to."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}/hooks/nguon"
-        self.secret = ""
-        self.status = 200
-        self.answer = b"ok"
-        self.requests: list[GatewayRequest] = []
-        self.received: dict[str, dict[str, Any]] = {}
-        self._server: uvicorn.Server | None = None
-        self._serving: asyncio.Task[None] | None = None
-
-    async def app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        assert scope["type"] == "http"
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        headers = {name.decode().lower(): value.decode() for name, value in scope["headers"]}
-        self.requests.append(GatewayRequest(headers, body))
-        genuine = verify(
-            self.secret,
-            headers.get("x-timestamp", ""),
-            body,
-            headers.get("x-signature", ""),
-            TOLERANCE_SECONDS,
-        )
-        if genuine:
-            self.received.setdefault(headers["x-nguon-notification"], json.loads(body))
-        status, answer = (self.status, self.answer) if genuine else (401, b"bad signature")
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", b"text/plain")],
-            }
-        )
-        await send({"type": "http.response.body", "body": answer})
-
-    async def start(self) -> None:
-        config = uvicorn.Config(
-            self.app,
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="off",
-            interface="asgi3",
-            timeout_graceful_shutdown=2,
-        )
-        self._server = uvicorn.Server(config)
-        self._serving = asyncio.create_task(self._server.serve())
-        async with asyncio.timeout(WAIT_SECONDS):
-            while not self._server.started:
-                if self._serving.done():  # it failed to start: say why
-                    self._serving.result()
-                    pytest.fail("the gateway stopped before it started")
-                await asyncio.sleep(0.01)
-
-    async def stop(self) -> None:
-        if self._server is not None and self._serving is not None:
-            self._server.should_exit = True
-            await self._serving
-        self._server = self._serving = None
-
-
-@pytest.fixture
-async def gateway() -> AsyncIterator[Gateway]:
-    receiver = Gateway(free_port())
-    try:
-        yield receiver
-    finally:
-        await receiver.stop()
 
 
 @pytest.fixture
@@ -273,7 +186,7 @@ async def test_the_running_pusher_sends_what_the_consumer_records(
     sessionmaker = create_sessionmaker(engine, info=feed.session_info())
     gateway.secret = await new_secret(client, parties)
     await gateway.start()
-    running = asyncio.create_task(Pusher(sessionmaker, settings).run())
+    running = asyncio.create_task(Pusher(sessionmaker, settings, feed).run())
     try:
         for _ in range(2):
             await publish(client, parties, text_bulletin(parties["commune"]))

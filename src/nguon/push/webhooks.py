@@ -216,7 +216,12 @@ def _describe(error: Exception) -> str:
 class Pusher:
     """Sends due notifications, up to `push_concurrency` at a time, from any number of workers."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        feed: ChangeFeed | None = None,
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.signing_secret = settings.signing_secret()
@@ -229,11 +234,10 @@ class Pusher:
             follow_redirects=False,
         )
         self._wake = asyncio.Event()
-        # The app's sessions carry its change feed: notifications written in this process then
-        # wake the pusher as soon as they commit, rather than at the next poll.
-        for value in (sessionmaker.kw.get("info") or {}).values():
-            if isinstance(value, ChangeFeed):
-                value.subscribe(NOTIFICATIONS_WRITTEN, self.wake)
+        # Notifications written in this process wake the pusher as soon as they commit, rather
+        # than at the next poll (the feed is the one the sessionmaker's sessions report to).
+        if feed is not None:
+            feed.subscribe(NOTIFICATIONS_WRITTEN, self.wake)
 
     def wake(self, _ids: frozenset[int] = frozenset()) -> None:
         self._wake.set()
