@@ -43,6 +43,7 @@ from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.bulletins.service import _content
 from nguon.dispatch.models import Delivery, DeliveryStatus
 from nguon.endpoints.models import Endpoint
+from nguon.endpoints.repository import EndpointRepository
 from nguon.endpoints.schemas import EndpointCreate
 from nguon.endpoints.service import EndpointService
 from nguon.endpoints.windows import DEFAULT_WINDOWS, EndpointKind, normalise
@@ -188,13 +189,11 @@ async def add_radios(
                 "windows": windows,
                 "push_url": None,
                 "enabled": True,
-                "playlist_version": 1,
-                "playlist_changed_at": now,
                 "created_at": now,
                 "updated_at": now,
             }
         )
-    await insert_all(session, Endpoint, rows)
+    await EndpointRepository(session).add_many(rows)
     found: dict[int, list[int]] = {}
     for endpoint_id, area_id in await session.execute(select(Endpoint.id, Endpoint.area_id)):
         found.setdefault(area_id, []).append(endpoint_id)

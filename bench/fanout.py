@@ -34,9 +34,10 @@ from playlist_poll import (
     hub_environment,
     serve_hub,
 )
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from nguon.endpoints.models import Endpoint
+from nguon.endpoints.repository import EndpointRepository
 from nguon.endpoints.windows import DEFAULT_WINDOWS, DisplayProfile, EndpointKind
 from nguon.identity.roles import Role
 from nguon.kit.db import create_engine, create_sessionmaker
@@ -56,8 +57,7 @@ async def prepare(url: str) -> list[str]:
     async with sessionmaker() as session:
         operator, identity, _province, communes = await an_giang(session)
         windows = DEFAULT_WINDOWS[(EndpointKind.display, DisplayProfile.eboard)]
-        await session.execute(
-            insert(Endpoint),
+        await EndpointRepository(session).add_many(
             [
                 {
                     "code": f"FAN-{number:05d}",
@@ -70,7 +70,6 @@ async def prepare(url: str) -> list[str]:
                     "languages": ["vi"],
                     "windows": windows,
                     "enabled": True,
-                    "playlist_version": 1,
                 }
                 for number in range(ENDPOINTS)
             ],

@@ -21,7 +21,7 @@ from nguon.kit.consumers import forget_processed, idempotent
 from nguon.kit.db import utcnow
 from nguon.kit.outbox import OutboxRelay, relay_forever
 from nguon.kit.settings import Settings
-from nguon.push.webhooks import Pusher, record_notifications
+from nguon.push.webhooks import Pusher, for_push_endpoints, record_notifications
 
 log = structlog.get_logger()
 
@@ -94,7 +94,12 @@ async def running_worker(
         bus.subscription(
             [settings.kafka_topic_endpoint_events],
             settings.kafka_consumer_group,
-            idempotent(sessionmaker, WEBHOOK_CONSUMER, record_notifications),
+            idempotent(
+                sessionmaker,
+                WEBHOOK_CONSUMER,
+                record_notifications,
+                concerning=for_push_endpoints,
+            ),
         ),
         in_background("outbox-relay", lambda: relay_forever(relay, engine, feed)),
         in_background("webhook-pusher", pusher.run),

@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nguon.areas.models import Area
 from nguon.areas.sources import AreaRecord
 from nguon.dispatch.models import Delivery, DeliveryStatus
-from nguon.endpoints.models import Endpoint
+from nguon.endpoints.repository import EndpointRepository
 from nguon.endpoints.windows import DEFAULT_WINDOWS, DisplayProfile, EndpointKind
 from nguon.identity.roles import Role
 from nguon.kit.bus import KafkaBus, KafkaOptions
@@ -50,8 +50,7 @@ async def fleet(
     async with sessionmaker() as session:
         communes = (await session.scalars(select(Area).where(Area.code.in_(codes)))).all()
         windows = DEFAULT_WINDOWS[(EndpointKind.display, DisplayProfile.eboard)]
-        await session.execute(
-            insert(Endpoint),
+        await EndpointRepository(session).add_many(
             [
                 {
                     "code": f"GW-{n:05d}",
@@ -65,7 +64,6 @@ async def fleet(
                     "windows": windows,
                     "push_url": gateway.url,
                     "enabled": True,
-                    "playlist_version": 1,
                 }
                 for n in range(ENDPOINTS)
             ],

@@ -24,7 +24,7 @@ from nguon.kit.bus import Record
 from nguon.kit.changes import ChangeFeed
 from nguon.kit.consumers import Event, idempotent
 from nguon.kit.db import create_sessionmaker, utcnow
-from nguon.kit.outbox import Outbox, event_json
+from nguon.kit.outbox import Outbox
 from nguon.kit.settings import Settings
 from nguon.push.models import Notification
 from nguon.push.signing import verify
@@ -79,7 +79,7 @@ async def relay(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Record]:
     async with sessionmaker() as session:
         outbox = Outbox(session)
         events = await outbox.unpublished(1_000)
-        records = [Record(e.topic, e.key, event_json(e.id, e.payload).encode()) for e in events]
+        records = [Record(e.topic, e.key, e.as_json().encode()) for e in events]
         await outbox.mark_published([e.id for e in events])
         await session.commit()
     if records:

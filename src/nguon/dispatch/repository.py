@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nguon.bulletins.enums import ON_AIR
 from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.dispatch.models import ENDED, UNACKNOWLEDGED, Delivery, DeliveryStatus, Play
-from nguon.endpoints.models import Endpoint
+from nguon.endpoints.models import Endpoint, EndpointPlaylist
 from nguon.endpoints.windows import EndpointKind
 from nguon.kit.db import insert_rows, utcnow
 
@@ -112,9 +112,10 @@ class DeliveryRepository:
         ]
         due.append(and_(Delivery.drives >= last, Delivery.driven_at <= now - waits[last]))
         result = await self.session.execute(
-            select(Delivery, Bulletin, Endpoint.code, Endpoint.playlist_version)
+            select(Delivery, Bulletin, Endpoint.code, EndpointPlaylist.version)
             .join(Bulletin, Bulletin.id == Delivery.bulletin_id)
             .join(Endpoint, Endpoint.id == Delivery.endpoint_id)
+            .join(EndpointPlaylist, EndpointPlaylist.endpoint_id == Endpoint.id)
             .where(
                 Delivery.status.in_(UNACKNOWLEDGED),
                 Bulletin.status.in_(ON_AIR),
@@ -182,8 +183,11 @@ class DeliveryRepository:
         one, the deliveries not yet acknowledged are. One statement, so that deliveries that
         arrive with a newer version in the meantime are not taken for acknowledged."""
         still_current = (
-            select(Endpoint.id)
-            .where(Endpoint.id == endpoint_id, Endpoint.playlist_version == held_version)
+            select(EndpointPlaylist.endpoint_id)
+            .where(
+                EndpointPlaylist.endpoint_id == endpoint_id,
+                EndpointPlaylist.version == held_version,
+            )
             .exists()
         )
         await self.session.execute(

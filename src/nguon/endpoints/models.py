@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, Enum, Float, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nguon.endpoints.windows import DisplayProfile, EndpointKind, Windows
 from nguon.kit.db import Base, UTCDateTime, utcnow
@@ -40,12 +40,30 @@ class Endpoint(Base):
     push_url: Mapped[str | None] = mapped_column(String(500))
     push_secret_generation: Mapped[int] = mapped_column(Integer, default=0)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Bumped whenever what the endpoint plays may have changed; its playlist ETag carries it,
-    # so a heartbeat that reports an older one tells the hub the device is stale.
-    playlist_version: Mapped[int] = mapped_column(Integer, default=1)
-    playlist_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    playlist: Mapped["EndpointPlaylist"] = relationship(
+        lazy="joined", innerjoin=True, cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def playlist_version(self) -> int:
+        return self.playlist.version
+
+
+class EndpointPlaylist(Base):
+    """An endpoint's playlist version, bumped whenever what it plays may have changed; its
+    playlist ETag carries it, so a heartbeat that reports an older one tells the hub the device
+    is stale. Apart from the registry: a province-wide bulletin moves thousands of versions in
+    its approval's transaction, and narrow rows update several times faster than wide ones."""
+
+    __tablename__ = "endpoint_playlists"
+
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
 class EndpointHeartbeat(Base):

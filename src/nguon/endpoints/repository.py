@@ -1,16 +1,20 @@
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, Table, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
-from nguon.endpoints.models import Endpoint, EndpointHeartbeat
+from nguon.endpoints.models import Endpoint, EndpointHeartbeat, EndpointPlaylist
 from nguon.endpoints.windows import EndpointKind
 from nguon.kit.changes import changed
-from nguon.kit.db import utcnow
+from nguon.kit.db import insert_rows, utcnow
 
 # The topic of the change feed that names endpoints whose playlist may have changed.
 PLAYLIST_CHANGES = "endpoint_playlist"
+# Rows per INSERT when endpoints are registered in bulk.
+BULK_ROWS = 1_000
 
 
 class EndpointRepository:
@@ -38,6 +42,7 @@ class EndpointRepository:
         heartbeat reports an older playlist than the current one."""
         statement = (
             select(Endpoint, EndpointHeartbeat)
+            .join(EndpointPlaylist, EndpointPlaylist.endpoint_id == Endpoint.id)
             .outerjoin(EndpointHeartbeat, EndpointHeartbeat.endpoint_id == Endpoint.id)
             .where(Endpoint.area_path.startswith(area_path, autoescape=True))
         )
@@ -56,7 +61,7 @@ class EndpointRepository:
                 EndpointHeartbeat.endpoint_id.is_not(None),
                 or_(
                     EndpointHeartbeat.held_version.is_(None),
-                    EndpointHeartbeat.held_version < Endpoint.playlist_version,
+                    EndpointHeartbeat.held_version < EndpointPlaylist.version,
                 ),
             )
         result = await self.session.execute(
@@ -75,24 +80,56 @@ class EndpointRepository:
         self.session.add(endpoint)
         await self.session.flush()
 
+    async def add_many(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Register endpoints from column values in a few statements (a vendor's fleet, a
+        province's radios), each with its playlist at version 1; returns their ids."""
+        ids: list[int] = []
+        for start in range(0, len(rows), BULK_ROWS):
+            result = await self.session.execute(
+                insert(Endpoint).returning(Endpoint.id, sort_by_parameter_order=True),
+                list(rows[start : start + BULK_ROWS]),
+            )
+            ids.extend(result.scalars().all())
+        now = utcnow()
+        await insert_rows(
+            self.session,
+            cast(Table, EndpointPlaylist.__table__),
+            [{"endpoint_id": endpoint_id, "version": 1, "changed_at": now} for endpoint_id in ids],
+        )
+        return ids
+
     async def touch(self, endpoints: Collection[int] | Select[int]) -> list[tuple[str, int]]:
         """What these endpoints play may have changed: their playlist version moves on.
         `endpoints` is ids, or a query of them (thousands need not travel as parameters).
         Returns each one's code and new version."""
         if not isinstance(endpoints, Select) and not endpoints:
             return []
+        playlists = cast(Table, EndpointPlaylist.__table__)
+        # A Core statement: the ORM would look up every returned row in the identity map, which
+        # for a province-wide bulletin costs more than the UPDATE. The few playlists loaded in
+        # this session are brought up to date below instead.
         result = await self.session.execute(
-            update(Endpoint)
-            .where(Endpoint.id.in_(endpoints))
-            .values(playlist_version=Endpoint.playlist_version + 1, playlist_changed_at=utcnow())
-            .returning(Endpoint.id, Endpoint.code, Endpoint.playlist_version)
+            update(playlists)
+            .where(playlists.c.endpoint_id.in_(endpoints))
+            .values(version=playlists.c.version + 1, changed_at=utcnow())
+            .returning(
+                playlists.c.endpoint_id,
+                select(Endpoint.code)
+                .where(Endpoint.id == playlists.c.endpoint_id)
+                .scalar_subquery(),
+                playlists.c.version,
+            )
         )
         rows = result.all()
-        changed(self.session, PLAYLIST_CHANGES, [endpoint_id for endpoint_id, _c, _v in rows])
+        versions = {endpoint_id: version for endpoint_id, _code, version in rows}
+        for loaded in list(self.session.identity_map.values()):
+            if isinstance(loaded, EndpointPlaylist) and loaded.endpoint_id in versions:
+                set_committed_value(loaded, "version", versions[loaded.endpoint_id])
+        changed(self.session, PLAYLIST_CHANGES, versions)
         return [(code, version) for _id, code, version in rows]
 
     async def playlist_changed_since(self, since: datetime) -> Sequence[int]:
         result = await self.session.scalars(
-            select(Endpoint.id).where(Endpoint.playlist_changed_at >= since)
+            select(EndpointPlaylist.endpoint_id).where(EndpointPlaylist.changed_at >= since)
         )
         return result.all()

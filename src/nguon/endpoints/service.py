@@ -11,7 +11,7 @@ from nguon.areas.levels import AreaLevel
 from nguon.areas.service import AreaService
 from nguon.dispatch.events import EndpointEvents
 from nguon.dispatch.repository import DeliveryRepository
-from nguon.endpoints.models import Endpoint, EndpointHeartbeat
+from nguon.endpoints.models import Endpoint, EndpointHeartbeat, EndpointPlaylist
 from nguon.endpoints.repository import EndpointRepository
 from nguon.endpoints.schemas import EndpointCreate, EndpointUpdate, HeartbeatReport
 from nguon.endpoints.windows import (
@@ -99,6 +99,7 @@ class EndpointService:
             windows=windows,
             push_url=str(fields.push_url) if fields.push_url else None,
             enabled=fields.enabled,
+            playlist=EndpointPlaylist(),
         )
         await self.repository.add(endpoint)
         _stored, key = await self.identity.issue_endpoint_key(

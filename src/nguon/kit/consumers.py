@@ -20,6 +20,7 @@ from nguon.kit.db import Base, UTCDateTime, utcnow
 
 Event = dict[str, Any]
 SessionHandler = Callable[[AsyncSession, Sequence[Event]], Awaitable[None]]
+RecordFilter = Callable[[AsyncSession, Sequence[Record]], Awaitable[Sequence[Record]]]
 
 
 class ProcessedEvent(Base):
@@ -52,14 +53,24 @@ async def forget_processed(session: AsyncSession, before: datetime) -> None:
 
 
 def idempotent(
-    sessionmaker: async_sessionmaker[AsyncSession], consumer: str, handle: SessionHandler
+    sessionmaker: async_sessionmaker[AsyncSession],
+    consumer: str,
+    handle: SessionHandler,
+    *,
+    concerning: RecordFilter | None = None,
 ) -> Handler:
     """A bus handler that decodes a batch and gives `handle` only the events `consumer` has not
-    processed, in one transaction with the record that it now has."""
+    processed, in one transaction with the record that it now has. `concerning` keeps the
+    records the consumer acts on at all; the others are neither decoded nor recorded (a
+    fan-out to ten thousand displays concerns the few with a webhook)."""
 
     async def handler(records: Sequence[Record]) -> None:
-        events = [json.loads(record.value) for record in records]
         async with sessionmaker() as session:
+            if concerning is not None:
+                records = await concerning(session, records)
+                if not records:
+                    return
+            events = [json.loads(record.value) for record in records]
             fresh = await first_seen(session, consumer, [int(event["id"]) for event in events])
             new_events = [event for event in events if int(event["id"]) in fresh]
             # An event published twice in one batch is still handled once.

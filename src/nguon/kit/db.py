@@ -58,6 +58,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def json_text(value: Any) -> str:
+    """How JSON columns are stored: compact, non-ASCII kept, so that stored text can be passed
+    on as it is (the outbox relay does)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -69,11 +75,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
 
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            url, echo=echo, connect_args={"timeout": 30}, json_serializer=json_text
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        json_serializer=json_text,
     )
 
 
@@ -113,7 +126,7 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
 def _copy_encoder(column_type: Any) -> Callable[[Any], Any]:
     """How a value travels in COPY: JSON as its text, enums as their value, the rest as is."""
     if isinstance(column_type, JSON):
-        return lambda value: json.dumps(value, ensure_ascii=False)
+        return json_text
     if isinstance(column_type, Enum):
         return lambda value: value.value if isinstance(value, PyEnum) else value
     return lambda value: value

@@ -11,7 +11,7 @@ import json
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -24,7 +24,7 @@ from nguon.identity.access import Access
 from nguon.identity.principal import Principal
 from nguon.identity.roles import Role
 from nguon.kit.bus import Record
-from nguon.kit.outbox import Outbox, event_json
+from nguon.kit.outbox import Outbox, StoredEvent
 
 log = structlog.get_logger()
 
@@ -73,26 +73,26 @@ fetching the playlist is.
 class DeviceEvent:
     id: int
     type: str
-    data: str  # the event's JSON, exactly as `event_json` renders it
+    data: str  # the event's JSON, exactly as the relay put it on the bus
 
     def message(self) -> ServerSentEvent:
         return ServerSentEvent(self.data, id=str(self.id), event=self.type)
 
     @classmethod
-    def of(cls, event_id: int, payload: dict[str, Any]) -> "DeviceEvent":
-        return cls(event_id, str(payload["type"]), event_json(event_id, payload))
+    def of(cls, stored: StoredEvent) -> "DeviceEvent":
+        return cls(stored.id, str(json.loads(stored.payload)["type"]), stored.as_json())
 
 
 # What a stream's queue holds: events, or None once the stream fell too far behind.
 StreamQueue = asyncio.Queue[DeviceEvent | None]
 
 
-def _read(record: Record) -> tuple[str, DeviceEvent] | None:
-    """The endpoint code and event a bus record carries, or None when it is unreadable."""
+def _read(record: Record) -> DeviceEvent | None:
+    """The event a bus record carries, or None when it is unreadable."""
     try:
         data = record.value.decode()
         fields = json.loads(data)
-        return str(fields["endpoint"]), DeviceEvent(int(fields["id"]), str(fields["type"]), data)
+        return DeviceEvent(int(fields["id"]), str(fields["type"]), data)
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -109,15 +109,20 @@ class EventStreams:
         return sum(len(queues) for queues in self._streams.values())
 
     async def handle(self, records: Sequence[Record]) -> None:
-        """Hand each event to the streams of its endpoint; never waits on a client."""
+        """Hand each event to the streams of its endpoint; never waits on a client. Records
+        are keyed by endpoint code, so only those of connected endpoints are read: a
+        province-wide fan-out is tens of thousands of records, most for other processes."""
         for record in records:
-            read = _read(record)
-            if read is None:
+            queues = list(self._streams.get(record.key, ()))
+            if not queues:
+                continue
+            event = _read(record)
+            if event is None:
                 # Raising would have the bus hand the same batch over again, forever.
                 log.warning("endpoint_event_unreadable", topic=record.topic, key=record.key)
                 continue
-            code, event = read
-            for queue in list(self._streams.get(code, ())):
+            code = record.key
+            for queue in queues:
                 try:
                     queue.put_nowait(event)
                 except asyncio.QueueFull:
@@ -170,7 +175,7 @@ class EventStreams:
                 async with sessionmaker() as session:
                     missed = await Outbox(session).since(ENDPOINT_EVENTS, code, after, REPLAY_BATCH)
                 for row in missed:
-                    yield DeviceEvent.of(row.id, row.payload).message()
+                    yield DeviceEvent.of(row).message()
                     replayed.add(row.id)
                 after = missed[-1].id if len(missed) == REPLAY_BATCH else None
             while (event := await queue.get()) is not None:

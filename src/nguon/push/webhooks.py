@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from nguon.dispatch.events import EndpointEventType
 from nguon.dispatch.models import UNACKNOWLEDGED, DeliveryStatus
 from nguon.endpoints.models import Endpoint
+from nguon.kit.bus import Record
 from nguon.kit.changes import ChangeFeed
 from nguon.kit.consumers import Event
 from nguon.kit.db import utcnow
@@ -69,6 +70,13 @@ def expires_at(kind: EndpointEventType, bulletin: dict[str, Any] | None, now: da
         return window
     ends = datetime.fromisoformat(until)
     return ends if kind in ON_AIR_EVENTS else max(ends, window)
+
+
+async def for_push_endpoints(session: AsyncSession, records: Sequence[Record]) -> list[Record]:
+    """The records of endpoints with a push URL (records are keyed by endpoint code): only
+    those can need a notification."""
+    pushed = await NotificationRepository(session).push_endpoint_ids({r.key for r in records})
+    return [record for record in records if record.key in pushed]
 
 
 async def record_notifications(session: AsyncSession, events: Sequence[Event]) -> None:
