@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from nguon.push.signing import verify
+from nguon.kit.signing import verify
 from tests.conftest import free_port
 from tests.serving import serving
 

@@ -12,6 +12,7 @@ from nguon.audit.endpoints import router as audit_router
 from nguon.audit.requests import FailedRequestAuditMiddleware
 from nguon.bulletins.clock import running_clock
 from nguon.bulletins.endpoints import router as bulletins_router
+from nguon.central.endpoints import router as central_router
 from nguon.communes.endpoints import router as communes_router
 from nguon.dispatch.cache import PlaylistCache, UnchangedPlaylistShortcut
 from nguon.dispatch.endpoints import (
@@ -44,6 +45,7 @@ from nguon.media.tools import MediaTools
 from nguon.push.endpoints import router as push_router
 from nguon.push.sse import EventStreams
 from nguon.push.sse import router as device_events_router
+from nguon.stats.endpoints import router as stats_router
 from nguon.worker import create_bus, running_worker, started
 
 ROUTERS = (
@@ -60,7 +62,9 @@ ROUTERS = (
     device_playlist_router,
     device_events_router,
     push_router,
+    central_router,
     audit_router,
+    stats_router,
 )
 # Multipart framing around the largest file the upload route takes.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024

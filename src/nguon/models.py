@@ -3,9 +3,10 @@
 from nguon.areas.models import Area
 from nguon.audit.models import AuditRecord
 from nguon.bulletins.models import Bulletin, BulletinRevision
+from nguon.central.models import CentralAlert, UsedSignature
 from nguon.communes.models import ChairOrder, ProgrammeEntry
 from nguon.dispatch.models import Delivery, Play
-from nguon.endpoints.models import Endpoint, EndpointHeartbeat
+from nguon.endpoints.models import Endpoint, EndpointHeartbeat, EndpointPlaylist
 from nguon.identity.models import ApiKey, User
 from nguon.kit.consumers import ProcessedEvent
 from nguon.kit.db import Base
@@ -22,10 +23,12 @@ __all__ = [
     "AuditRecord",
     "Bulletin",
     "BulletinRevision",
+    "CentralAlert",
     "ChairOrder",
     "Delivery",
     "Endpoint",
     "EndpointHeartbeat",
+    "EndpointPlaylist",
     "IdempotentRequest",
     "MediaObject",
     "MediaRendition",
@@ -35,6 +38,7 @@ __all__ = [
     "Play",
     "ProcessedEvent",
     "ProgrammeEntry",
+    "UsedSignature",
     "User",
     "metadata",
 ]

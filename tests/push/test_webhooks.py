@@ -26,8 +26,8 @@ from nguon.kit.consumers import Event, idempotent
 from nguon.kit.db import create_sessionmaker, utcnow
 from nguon.kit.outbox import Outbox
 from nguon.kit.settings import Settings
+from nguon.kit.signing import verify
 from nguon.push.models import Notification
-from nguon.push.signing import verify
 from nguon.push.webhooks import Pusher, record_notifications
 from nguon.worker import WEBHOOK_CONSUMER
 from tests.bulletins.test_workflow import act, text_bulletin

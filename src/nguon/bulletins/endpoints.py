@@ -73,6 +73,7 @@ def read_model(view: BulletinView) -> BulletinRead:
         schedule=Schedule.model_validate(bulletin.schedule) if bulletin.schedule else None,
         contributor=bulletin.contributor,
         translation_of=bulletin.translation_of,
+        exercise=bulletin.exercise,
         created_by=bulletin.created_by,
         appraised_by=bulletin.appraised_by,
         decided_by=bulletin.decided_by,

@@ -34,6 +34,9 @@ class Bulletin(Base):
     valid_until: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     schedule: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     contributor: Mapped[str | None] = mapped_column(String(200))
+    # A CAP Test or Exercise from the central system: it flows end to end, marked so on every
+    # endpoint, and is never counted with real alerts.
+    exercise: Mapped[bool] = mapped_column(Boolean, default=False)
     translation_of: Mapped[str | None] = mapped_column(
         ForeignKey("bulletins.id", ondelete="SET NULL"), index=True
     )

@@ -142,6 +142,7 @@ class BulletinRead(ResponseModel):
     schedule: Schedule | None
     contributor: str | None
     translation_of: str | None
+    exercise: bool  # a CAP Test or Exercise from the central system
     created_by: str
     appraised_by: str | None
     decided_by: str | None

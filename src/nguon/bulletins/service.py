@@ -84,12 +84,19 @@ class BulletinService:
     # --- writing ----------------------------------------------------------------------------
 
     async def create(self, actor: Principal, fields: BulletinCreate) -> Bulletin:
+        bulletin = self._new(actor, fields)
+        await self._check_content(actor, bulletin)
+        await self.repository.add(bulletin)
+        return bulletin
+
+    @staticmethod
+    def _new(actor: Principal, fields: BulletinCreate) -> Bulletin:
         now = utcnow()
         values = fields.model_dump(exclude={"schedule"})
         values["valid_from"] = fields.valid_from or now
         values["valid_until"] = fields.valid_until or values["valid_from"] + DEFAULT_VALIDITY
         values["schedule"] = fields.schedule.model_dump(mode="json") if fields.schedule else None
-        bulletin = Bulletin(
+        return Bulletin(
             id=uuid.uuid4().hex,
             **values,
             status=BulletinStatus.draft,
@@ -101,9 +108,6 @@ class BulletinService:
             on_air_revision=None,
             created_by=actor.label,
         )
-        await self._check_content(actor, bulletin)
-        await self.repository.add(bulletin)
-        return bulletin
 
     async def update(self, actor: Principal, bulletin_id: str, changes: BulletinUpdate) -> Bulletin:
         bulletin = await self.get(actor, bulletin_id, for_update=True)
@@ -127,14 +131,17 @@ class BulletinService:
         await self._check_content(actor, bulletin)
         return bulletin
 
-    async def _check_content(self, actor: Principal, bulletin: Bulletin) -> None:
+    async def _check_content(
+        self, actor: Principal, bulletin: Bulletin, *, targets_checked: bool = False
+    ) -> None:
         if bulletin.valid_until <= bulletin.valid_from:
             raise InvalidInput("valid_until must be after valid_from.")
         if bulletin.kind is BulletinKind.text and not (bulletin.body or "").strip():
             raise InvalidInput("A text bulletin needs a body.")
         await self._check_media(bulletin)
-        for code in bulletin.targets:
-            await self._check_target(actor, bulletin, code)
+        if not targets_checked:
+            for code in bulletin.targets:
+                await self._check_target(actor, bulletin, code)
         if bulletin.translation_of is not None:
             original = await self.get(actor, bulletin.translation_of)
             if original.id == bulletin.id:
@@ -212,6 +219,24 @@ class BulletinService:
                 "edit its validity first.",
                 current_status=bulletin.status.value,
             )
+        await self._put_on_air(actor, bulletin, now)
+        return bulletin
+
+    async def broadcast(
+        self, actor: Principal, fields: BulletinCreate, *, level: AreaLevel, exercise: bool
+    ) -> Bulletin:
+        """Put a bulletin on air at once, without approval: what the central system orders
+        (Điều 8.1). The caller's guard has decided that it may, and the caller has resolved
+        its targets inside its own area (a polygon can name thousands of endpoints)."""
+        bulletin = self._new(actor, fields)
+        bulletin.level = level
+        bulletin.exercise = exercise
+        await self._check_content(actor, bulletin, targets_checked=True)
+        await self.repository.add(bulletin)
+        await self._put_on_air(actor, bulletin, utcnow())
+        return bulletin
+
+    async def _put_on_air(self, actor: Principal, bulletin: Bulletin, now: datetime) -> None:
         bulletin.status = (
             BulletinStatus.published if bulletin.valid_from <= now else BulletinStatus.scheduled
         )
@@ -226,7 +251,6 @@ class BulletinService:
             )
         )
         await self.dispatcher.dispatch(bulletin)
-        return bulletin
 
     async def reject(self, actor: Principal, bulletin_id: str, reason: str) -> Bulletin:
         bulletin = await self._in_state(

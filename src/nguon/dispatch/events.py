@@ -41,10 +41,18 @@ class BulletinNote:
     priority: Priority
     title: str
     valid_until: datetime | None
+    exercise: bool = False
 
     @classmethod
     def of(cls, bulletin: Bulletin, revision: int) -> "BulletinNote":
-        return cls(bulletin.id, revision, bulletin.priority, bulletin.title, bulletin.valid_until)
+        return cls(
+            bulletin.id,
+            revision,
+            bulletin.priority,
+            bulletin.title,
+            bulletin.valid_until,
+            bulletin.exercise,
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +61,7 @@ class BulletinNote:
             "priority": self.priority.value,
             "title": self.title,
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+            "exercise": self.exercise,
         }
 
 

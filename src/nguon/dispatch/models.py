@@ -1,7 +1,8 @@
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Integer, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nguon.kit.db import Base, UTCDateTime, utcnow
@@ -48,12 +49,39 @@ class Delivery(Base):
     # the reconciler tells it once more when it stays unacknowledged (with backoff).
     driven_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     drives: Mapped[int] = mapped_column(Integer, default=0)
+    # When the endpoint first had it (fetched in its playlist, or taken by its gateway) and
+    # first confirmed it (a heartbeat on its playlist version, a gateway's 2xx, a play report):
+    # how long an emergency took to reach everyone is measured from these.
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 # Deliveries the endpoint has not confirmed yet: the reconciler's concern.
 UNACKNOWLEDGED = (DeliveryStatus.pending, DeliveryStatus.sent)
+DELIVERED = frozenset({DeliveryStatus.sent, DeliveryStatus.acked, DeliveryStatus.played})
+ACKNOWLEDGED = frozenset({DeliveryStatus.acked, DeliveryStatus.played})
+
+
+def moving_to(status: DeliveryStatus, now: datetime) -> dict[str, Any]:
+    """Column values of deliveries moving on to `status` in a bulk UPDATE: the first time
+    each reached its endpoint, and was confirmed, is kept rather than moved."""
+    values: dict[str, Any] = {"status": status, "updated_at": now}
+    if status in DELIVERED:
+        values["delivered_at"] = func.coalesce(Delivery.delivered_at, now)
+    if status in ACKNOWLEDGED:
+        values["acked_at"] = func.coalesce(Delivery.acked_at, now)
+    return values
+
+
+def move_to(delivery: Delivery, status: DeliveryStatus, now: datetime) -> None:
+    """`moving_to` for one loaded delivery."""
+    delivery.status = status
+    if status in DELIVERED and delivery.delivered_at is None:
+        delivery.delivered_at = now
+    if status in ACKNOWLEDGED and delivery.acked_at is None:
+        delivery.acked_at = now
 
 
 class PlayOutcome(StrEnum):

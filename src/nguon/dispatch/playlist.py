@@ -42,6 +42,7 @@ class OnAir:
     valid_from: datetime
     valid_until: datetime
     published_at: datetime
+    exercise: bool = False  # a CAP Test or Exercise: played, and shown as such
 
     @classmethod
     def of(cls, bulletin: Bulletin, revision: BulletinRevision) -> "OnAir":
@@ -62,6 +63,7 @@ class OnAir:
             valid_from=datetime.fromisoformat(content["valid_from"]),
             valid_until=datetime.fromisoformat(content["valid_until"]),
             published_at=revision.approved_at,
+            exercise=bulletin.exercise,
         )
 
     @property

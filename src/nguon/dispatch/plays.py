@@ -8,7 +8,7 @@ from typing import Annotated, Self
 from pydantic import AwareDatetime, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nguon.dispatch.models import ENDED, Delivery, DeliveryStatus, Play, PlayOutcome
+from nguon.dispatch.models import ENDED, Delivery, DeliveryStatus, Play, PlayOutcome, move_to
 from nguon.dispatch.repository import DeliveryRepository
 from nguon.endpoints.models import Endpoint
 from nguon.kit.db import utcnow
@@ -111,7 +111,7 @@ class PlayService:
         if (
             outcome is PlayOutcome.played and delivery.status not in ENDED
         ):  # an ended delivery keeps its status
-            delivery.status = DeliveryStatus.played
+            move_to(delivery, DeliveryStatus.played, utcnow())
             delivery.detail = None
         elif outcome is PlayOutcome.failed and delivery.status in FAILABLE:
             delivery.status = DeliveryStatus.failed

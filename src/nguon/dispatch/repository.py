@@ -8,7 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.bulletins.enums import ON_AIR
 from nguon.bulletins.models import Bulletin, BulletinRevision
-from nguon.dispatch.models import ENDED, UNACKNOWLEDGED, Delivery, DeliveryStatus, Play
+from nguon.dispatch.models import (
+    ENDED,
+    UNACKNOWLEDGED,
+    Delivery,
+    DeliveryStatus,
+    Play,
+    moving_to,
+)
 from nguon.endpoints.models import Endpoint, EndpointPlaylist
 from nguon.endpoints.windows import EndpointKind
 from nguon.kit.db import insert_rows, utcnow
@@ -95,7 +102,7 @@ class DeliveryRepository:
                     Delivery.bulletin_id.in_(bulletin_ids),
                     Delivery.status == DeliveryStatus.pending,
                 )
-                .values(status=DeliveryStatus.sent, updated_at=utcnow())
+                .values(moving_to(DeliveryStatus.sent, utcnow()))
             )
 
     async def due_for_redrive(
@@ -197,7 +204,7 @@ class DeliveryRepository:
                 Delivery.status.in_([DeliveryStatus.pending, DeliveryStatus.sent]),
                 still_current,
             )
-            .values(status=DeliveryStatus.acked)
+            .values(moving_to(DeliveryStatus.acked, utcnow()))
         )
 
     async def of_endpoint_for(

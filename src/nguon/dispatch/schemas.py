@@ -31,6 +31,9 @@ class PlaylistItem(ResponseModel):
     media: list[PlaylistMedia]
     slot: datetime | None
     valid_until: datetime
+    # A CAP Test or Exercise from the central system: play it, and show or announce it as an
+    # exercise, never as a real alert.
+    exercise: bool
 
 
 class PlaylistWindow(ResponseModel):

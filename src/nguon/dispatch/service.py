@@ -87,6 +87,8 @@ class Dispatcher:
                     delivery.detail = None
                     delivery.driven_at = now
                     delivery.drives = 0
+                    delivery.delivered_at = None
+                    delivery.acked_at = None
             elif delivery.status not in ENDED:
                 delivery.status = DeliveryStatus.revoked
                 delivery.detail = "no longer targeted by the bulletin"
@@ -220,6 +222,7 @@ def _item(entry: Entry, kind: EndpointKind, media: dict[str, MediaObject]) -> Pl
         media=[_media(media[i], kind) for i in bulletin.media if i in media],
         slot=entry.slot,
         valid_until=bulletin.valid_until,
+        exercise=bulletin.exercise,
     )
 
 

@@ -35,6 +35,22 @@ PLAYLIST_ETAG = re.compile(r'^(?:W/)?"?([0-9]{1,10})\.')
 LARGEST_VERSION = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL
 
 
+def online_since(now: datetime, settings: Settings) -> datetime:
+    """Endpoints heard from since then are online; the registry and the statistics agree."""
+    return now - timedelta(seconds=settings.endpoint_offline_seconds)
+
+
+def is_online(heard_at: datetime | None, now: datetime, settings: Settings) -> bool:
+    """A heartbeat came within NGUON_ENDPOINT_OFFLINE_SECONDS; `heard_at` is the last one's."""
+    return heard_at is not None and heard_at >= online_since(now, settings)
+
+
+def is_stale(enabled: bool, playlist_version: int, heard: bool, held_version: int | None) -> bool:
+    """Enabled, heard from, and holding an older playlist than the current one (or none of
+    ours): the same rule as the `stale_only` filter of `EndpointRepository.in_subtree`."""
+    return enabled and heard and (held_version is None or held_version < playlist_version)
+
+
 def held_version(etag: str | None) -> int | None:
     """The playlist version an ETag from this hub carries; None for any other ETag."""
     found = PLAYLIST_ETAG.match(etag) if etag else None
@@ -148,7 +164,7 @@ class EndpointService:
             kind,
             limit,
             offset,
-            silent_since=self._online_since(now) if state == "offline" else None,
+            silent_since=online_since(now, self.settings) if state == "offline" else None,
             stale_only=state == "stale",
         )
         return [self._view(endpoint, heartbeat, now) for endpoint, heartbeat in found]
@@ -156,20 +172,17 @@ class EndpointService:
     async def view(self, endpoint: Endpoint) -> EndpointView:
         return self._view(endpoint, await self.repository.heartbeat(endpoint.id), utcnow())
 
-    def _online_since(self, now: datetime) -> datetime:
-        return now - timedelta(seconds=self.settings.endpoint_offline_seconds)
-
     def _view(
         self, endpoint: Endpoint, heartbeat: EndpointHeartbeat | None, now: datetime
     ) -> EndpointView:
         """The same rules as the `state` filters of `EndpointRepository.in_subtree`."""
-        online = heartbeat is not None and heartbeat.received_at >= self._online_since(now)
-        stale = (
-            endpoint.enabled
-            and heartbeat is not None
-            and (
-                heartbeat.held_version is None or heartbeat.held_version < endpoint.playlist_version
-            )
+        heard_at = heartbeat.received_at if heartbeat is not None else None
+        online = is_online(heard_at, now, self.settings)
+        stale = is_stale(
+            endpoint.enabled,
+            endpoint.playlist_version,
+            heard=heartbeat is not None,
+            held_version=heartbeat.held_version if heartbeat is not None else None,
         )
         return EndpointView(endpoint, heartbeat, online, stale)
 

@@ -8,9 +8,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.dispatch.events import EndpointEventType
-from nguon.dispatch.models import ENDED, Delivery, DeliveryStatus
+from nguon.dispatch.models import ENDED, Delivery, DeliveryStatus, moving_to
 from nguon.endpoints.models import Endpoint
 from nguon.kit.changes import changed
+from nguon.kit.db import utcnow
 from nguon.push.models import Notification, NotificationAttempt, NotificationStatus
 
 # The change-feed topic that wakes this process's pusher when a transaction wrote notifications.
@@ -114,7 +115,7 @@ class NotificationRepository:
     ) -> None:
         """Move the endpoint's delivery of this revision from any of `before` to `after`; a
         delivery moved on to another revision or status in the meantime stays as it is."""
-        values: dict[str, Any] = {"status": after}
+        values = moving_to(after, utcnow())
         if detail is not None:
             values["detail"] = detail
         await self.session.execute(

@@ -51,12 +51,13 @@ data: {{"id":1042,"type":"emergency","endpoint":"A-RADIO","playlist_version":7,.
 
 `data` is one line of JSON: `id` (the event's id, as in `id:`), `type` (as in `event:`),
 `endpoint` (this endpoint's code), `playlist_version` (its playlist's version after the change),
-`bulletin` (null, or the `id`, `revision`, `priority`, `title` and `valid_until` of the bulletin
-concerned) and `at` (when, ISO 8601). `type` is `emergency` (an emergency bulletin, or a new
-revision of one, is on air for this endpoint: fetch the playlist now), `publication` (any other
-bulletin on air), `revocation` (a bulletin withdrawn before its end), `expiry` (a bulletin
-reached its end) or `playlist` (the playlist changed otherwise). The playlist stays the truth:
-an event says when to fetch it again, and which version to expect.
+`bulletin` (null, or the `id`, `revision`, `priority`, `title`, `valid_until` and `exercise` (a
+CAP Test or Exercise) of the bulletin concerned) and `at` (when, ISO 8601). `type` is
+`emergency` (an emergency bulletin, or a new revision of one, is on air for this endpoint: fetch
+the playlist now), `publication` (any other bulletin on air), `revocation` (a bulletin withdrawn
+before its end), `expiry` (a bulletin reached its end) or `playlist` (the playlist changed
+otherwise). The playlist stays the truth: an event says when to fetch it again, and which
+version to expect.
 
 The stream opens with `retry: {RETRY_MILLISECONDS}`; once that has arrived, nothing committed
 afterwards is missed. Comment lines keep the connection alive every

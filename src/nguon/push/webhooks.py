@@ -33,9 +33,10 @@ from nguon.kit.changes import ChangeFeed
 from nguon.kit.consumers import Event
 from nguon.kit.db import utcnow
 from nguon.kit.settings import Settings
+from nguon.kit.signing import sign
 from nguon.push.models import Notification, NotificationStatus
 from nguon.push.repository import NOTIFICATIONS_WRITTEN, NotificationRepository
-from nguon.push.signing import push_secret, sign
+from nguon.push.signing import push_secret
 
 log = structlog.get_logger()
 

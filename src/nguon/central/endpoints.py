@@ -1,0 +1,122 @@
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+
+from nguon.central.cap import CapAlert, CapError, parse_json, parse_xml
+from nguon.central.models import CentralAlert
+from nguon.central.service import CentralService, SchemaInvalid, check_signature
+from nguon.identity.access import Access
+from nguon.identity.principal import Principal
+from nguon.identity.roles import Role
+from nguon.kit.db import utcnow
+from nguon.kit.errors import UnsupportedMedia
+from nguon.kit.schemas import ResponseModel
+from nguon.unit_of_work import Session
+
+router = APIRouter(prefix="/api/v1/central", tags=["central"])
+CENTRAL = Access(Role.central)
+
+XML_TYPES = frozenset({"application/cap+xml", "application/xml", "text/xml"})
+JSON_TYPE = "application/json"
+
+DESCRIPTION = """\
+An OASIS CAP 1.2 message from the central source system, as XML (`application/cap+xml` or
+`application/xml`, validated against the OASIS schema) or as the same content in JSON
+(`application/json`, CAP's element names as field names, repeated elements as arrays).
+
+Send the `central` role's API key in `X-Api-Key`, `X-Timestamp` (Unix seconds, within 5 minutes
+of the hub's clock) and `X-Signature`: the hex HMAC-SHA256, keyed with the API key, of
+`X-Timestamp + "." + body`. A signature is accepted once.
+
+`Alert` puts one emergency bulletin per `info` on air at once, everywhere its `area` reaches
+(geocodes naming administrative units, polygons and circles selecting endpoints by their GPS
+position; no area means the whole province). `Update` supersedes the alerts it `references`,
+`Cancel` takes them off the air. `Test` and `Exercise` are broadcast marked as exercises. The
+answers, each with its own `answer` value, are listed in the README.
+"""
+
+
+class AlertRead(ResponseModel):
+    sender: str
+    identifier: str
+    sent: str
+    msg_type: str
+    status: str
+    references: list[str]
+    expires_at: datetime | None
+    bulletins: list[str]
+    received_at: datetime
+
+
+class AlertAnswer(ResponseModel):
+    answer: Literal["accepted", "duplicate"]
+    alert: AlertRead
+    # Bulletins an Update or Cancel took off the air.
+    ended: list[str]
+
+
+def _read(alert: CentralAlert) -> AlertRead:
+    return AlertRead(
+        sender=alert.sender,
+        identifier=alert.identifier,
+        sent=alert.sent_text,
+        msg_type=alert.msg_type,
+        status=alert.status,
+        references=alert.references,
+        expires_at=alert.expires_at,
+        bulletins=alert.bulletin_ids,
+        received_at=alert.received_at,
+    )
+
+
+def _parse(content_type: str, body: bytes) -> CapAlert:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    try:
+        if media_type in XML_TYPES:
+            return parse_xml(body)
+        if media_type == JSON_TYPE:
+            return parse_json(body)
+    except CapError as error:
+        raise SchemaInvalid(str(error)) from error
+    raise UnsupportedMedia(
+        f"Content-Type {media_type or '(none)'!r} is not CAP; send application/cap+xml, "
+        "application/xml or application/json."
+    )
+
+
+@router.post(
+    "/alerts",
+    summary="Take an emergency (CAP 1.2) from the central system",
+    description=DESCRIPTION,
+    status_code=201,
+    response_model=AlertAnswer,
+    responses={
+        200: {"description": "`duplicate`: the same sender, identifier and sent as before"},
+        201: {"description": "`accepted`"},
+    },
+)
+async def receive_alert(
+    request: Request,
+    response: Response,
+    session: Session,
+    actor: Annotated[Principal, Depends(CENTRAL)],
+    x_timestamp: Annotated[str | None, Header(description="Unix seconds")] = None,
+    x_signature: Annotated[str | None, Header(description="hex HMAC-SHA256")] = None,
+) -> AlertAnswer:
+    now = utcnow()
+    body = await request.body()
+    # The central role is only ever given to API keys: the key is the signing secret.
+    check_signature(request.headers.get("X-Api-Key", ""), x_timestamp, x_signature, body, now)
+    service = CentralService(session)
+    await service.use_signature(x_signature or "", now)
+    message = _parse(request.headers.get("Content-Type", ""), body)
+    received = await service.receive(actor, message, now)
+    request.state.audit_target = f"{message.sender},{message.identifier},{message.sent_text}"
+    if received.duplicate:
+        response.status_code = 200
+    return AlertAnswer(
+        answer="duplicate" if received.duplicate else "accepted",
+        alert=_read(received.alert),
+        ended=received.ended,
+    )

@@ -1,0 +1,57 @@
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nguon.central.models import CentralAlert, UsedSignature
+from nguon.endpoints.models import Endpoint
+
+
+class CentralRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def alert(self, sender: str, identifier: str, sent_text: str) -> CentralAlert | None:
+        return await self.session.scalar(
+            select(CentralAlert).where(
+                CentralAlert.sender == sender,
+                CentralAlert.identifier == identifier,
+                CentralAlert.sent_text == sent_text,
+            )
+        )
+
+    async def add(self, alert: CentralAlert) -> None:
+        self.session.add(alert)
+        await self.session.flush()
+
+    async def use_signature(self, signature: str, now: datetime) -> bool:
+        """Record a signature as used; False when it was used before (a replay). The primary
+        key decides, so two copies of one request racing each other cannot both pass."""
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        result = await self.session.execute(
+            insert(UsedSignature)
+            .values(signature=signature, received_at=now)
+            .on_conflict_do_nothing(index_elements=[UsedSignature.signature])
+            .returning(UsedSignature.signature)
+        )
+        return result.scalar() is not None
+
+    async def forget_signatures(self, before: datetime) -> None:
+        await self.session.execute(delete(UsedSignature).where(UsedSignature.received_at < before))
+
+    async def located_endpoints(self, area_path: str) -> list[tuple[str, float, float]]:
+        """The code and GPS position of every endpoint below the area that has one."""
+        result = await self.session.execute(
+            select(Endpoint.code, Endpoint.latitude, Endpoint.longitude).where(
+                Endpoint.area_path.startswith(area_path, autoescape=True),
+                Endpoint.latitude.is_not(None),
+                Endpoint.longitude.is_not(None),
+            )
+        )
+        return [
+            (code, lat, lon)
+            for code, lat, lon in result.all()
+            if lat is not None and lon is not None
+        ]

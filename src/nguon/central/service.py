@@ -1,0 +1,297 @@
+"""Emergencies ordered by the central source system (CAP 1.2), taken in and put on air at once.
+
+Each refusal is its own answer, as IPAWS-OPEN gives them: the central system must be able to
+tell a message it should fix from one it should not send again. `answer` names it in both the
+success bodies and the problem bodies (whose `status` RFC 9457 reserves for the HTTP code).
+"""
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nguon.areas.levels import AreaLevel
+from nguon.areas.repository import AreaRepository
+from nguon.bulletins.enums import ON_AIR, BulletinKind, Category, Priority
+from nguon.bulletins.models import Bulletin
+from nguon.bulletins.repository import BulletinRepository
+from nguon.bulletins.schemas import BulletinCreate
+from nguon.bulletins.service import BulletinService
+from nguon.central.cap import CapAlert, CapArea, CapInfo, CapReference
+from nguon.central.geometry import in_circle, in_polygon
+from nguon.central.models import CentralAlert
+from nguon.central.repository import CentralRepository
+from nguon.identity.principal import Principal
+from nguon.kit.errors import NguonError
+from nguon.kit.signing import is_fresh, sign
+
+# X-Timestamp may be this far from the hub's clock either way.
+TIMESTAMP_TOLERANCE = timedelta(minutes=5)
+# How long an alert whose infos give no `expires` stays on air.
+DEFAULT_ALERT_VALIDITY = timedelta(hours=24)
+TITLE_LENGTH = 300
+BODY_LENGTH = 20_000
+
+# CAP message types and statuses the hub acts on; the others (Ack, Error; System, Draft) are
+# for systems, not for loudspeakers.
+ACTIONABLE_TYPES = frozenset({"Alert", "Update", "Cancel"})
+ACTIONABLE_STATUSES = frozenset({"Actual", "Exercise", "Test"})
+EXERCISE_STATUSES = frozenset({"Exercise", "Test"})
+# CAP categories that are not natural or technical hazards; the rest are disasters (Điều 6).
+CATEGORY_OF = {"Security": Category.security_order, "Other": Category.access_to_information}
+
+
+class CentralRefusal(NguonError):
+    answer: ClassVar[str]
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail, answer=self.answer, **extensions)
+
+
+class SchemaInvalid(CentralRefusal):
+    status, slug, title, answer = 400, "cap-schema-invalid", "Not valid CAP 1.2", "schema-invalid"
+
+
+class SignatureInvalid(CentralRefusal):
+    status, slug, title, answer = 401, "signature-invalid", "Bad signature", "signature-invalid"
+
+
+class TimestampOutOfRange(CentralRefusal):
+    status, slug, title = 401, "timestamp-out-of-range", "Timestamp out of range"
+    answer = "timestamp-out-of-range"
+
+
+class SignatureReplayed(CentralRefusal):
+    status, slug, title, answer = 409, "signature-replayed", "Replayed", "signature-replayed"
+
+
+class ReferenceMissing(CentralRefusal):
+    status, slug, title, answer = 422, "reference-missing", "Unknown reference", "reference-missing"
+
+
+class ReferenceExpired(CentralRefusal):
+    status, slug, title, answer = 410, "reference-expired", "Reference expired", "reference-expired"
+
+
+class AreaOutsideProvince(CentralRefusal):
+    status, slug, title = 422, "area-outside-province", "Area outside the province"
+    answer = "area-outside-province"
+
+
+class AlertExpired(CentralRefusal):
+    status, slug, title, answer = 422, "alert-expired", "Alert expired", "alert-expired"
+
+
+class NotActionable(CentralRefusal):
+    status, slug, title, answer = 422, "not-actionable", "Nothing to broadcast", "not-actionable"
+
+
+def check_signature(
+    key: str, timestamp: str | None, signature: str | None, body: bytes, now: datetime
+) -> None:
+    """The central system signs with its API key: hex HMAC-SHA256 of `<timestamp>.<body>`."""
+    if not timestamp or not signature:
+        raise SignatureInvalid("Send X-Timestamp (Unix seconds) and X-Signature.")
+    if not is_fresh(timestamp, TIMESTAMP_TOLERANCE.total_seconds(), now.timestamp()):
+        raise TimestampOutOfRange(
+            f"X-Timestamp {timestamp!r} is not Unix seconds within "
+            f"{int(TIMESTAMP_TOLERANCE.total_seconds())} s of the hub's clock "
+            f"({int(now.timestamp())})."
+        )
+    if not hmac.compare_digest(sign(key, int(timestamp), body), signature.lower()):
+        raise SignatureInvalid(
+            "X-Signature is not the hex HMAC-SHA256, keyed with the API key, of "
+            "X-Timestamp + '.' + the body as sent."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    alert: CentralAlert
+    duplicate: bool
+    ended: list[str]  # bulletins an Update or Cancel took off the air
+
+
+class CentralService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.repository = CentralRepository(session)
+        self.bulletins = BulletinService(session)
+        self.bulletin_rows = BulletinRepository(session)
+        self.areas = AreaRepository(session)
+
+    async def use_signature(self, signature: str, now: datetime) -> None:
+        await self.repository.forget_signatures(now - 2 * TIMESTAMP_TOLERANCE)
+        if not await self.repository.use_signature(signature.lower(), now):
+            raise SignatureReplayed("This signature was used before; sign each request anew.")
+
+    async def receive(self, actor: Principal, message: CapAlert, now: datetime) -> Received:
+        known = await self.repository.alert(message.sender, message.identifier, message.sent_text)
+        if known is not None:
+            return Received(known, duplicate=True, ended=[])
+        if message.msg_type not in ACTIONABLE_TYPES or message.status not in ACTIONABLE_STATUSES:
+            raise NotActionable(
+                f"A {message.status} {message.msg_type} message is not broadcast; the hub acts "
+                "on Alert, Update and Cancel with status Actual, Exercise or Test."
+            )
+        originals = await self._referenced(message, now) if message.msg_type != "Alert" else []
+        if message.msg_type == "Alert" and message.references:
+            raise SchemaInvalid("An Alert references nothing; send an Update or a Cancel.")
+        bulletins: list[Bulletin] = []
+        expires: datetime | None = None
+        if message.msg_type != "Cancel":
+            bulletins, expires = await self._put_on_air(actor, message, now)
+        record = CentralAlert(
+            sender=message.sender,
+            identifier=message.identifier,
+            sent_text=message.sent_text,
+            sent=message.sent,
+            msg_type=message.msg_type,
+            status=message.status,
+            references=[_reference_text(r) for r in message.references],
+            expires_at=expires,
+            bulletin_ids=[b.id for b in bulletins],
+            key_id=actor.id,
+            received_at=now,
+        )
+        await self.repository.add(record)
+        verb = "superseded by" if message.msg_type == "Update" else "cancelled by"
+        ended: list[str] = []
+        for original in originals:
+            original.ended_by_id = record.id
+            ended += await self._take_off_air(
+                actor, original, f"{verb} CAP {message.msg_type} {message.identifier}"
+            )
+        return Received(record, duplicate=False, ended=ended)
+
+    async def _referenced(self, message: CapAlert, now: datetime) -> list[CentralAlert]:
+        if not message.references:
+            raise ReferenceMissing(f"A {message.msg_type} must reference the alert it concerns.")
+        originals = []
+        for reference in message.references:
+            found = await self.repository.alert(
+                reference.sender, reference.identifier, reference.sent
+            )
+            if found is None:
+                raise ReferenceMissing(
+                    f"No alert {_reference_text(reference)!r} was received; nothing to "
+                    f"{message.msg_type.lower()}."
+                )
+            if found.expires_at is not None and found.expires_at <= now:
+                raise ReferenceExpired(
+                    f"Alert {_reference_text(reference)!r} expired at "
+                    f"{found.expires_at.isoformat()}; it is off the air already."
+                )
+            originals.append(found)
+        return originals
+
+    async def _take_off_air(self, actor: Principal, alert: CentralAlert, reason: str) -> list[str]:
+        ended = []
+        for bulletin_id in alert.bulletin_ids:
+            bulletin = await self.bulletin_rows.get(bulletin_id)
+            if bulletin is not None and bulletin.status in ON_AIR:
+                await self.bulletins.revoke(actor, bulletin_id, reason)
+                ended.append(bulletin_id)
+        return ended
+
+    async def _put_on_air(
+        self, actor: Principal, message: CapAlert, now: datetime
+    ) -> tuple[list[Bulletin], datetime]:
+        """One emergency bulletin per info (a language variant each, the later ones
+        translations of the first); returns them and when the last of them expires."""
+        if not message.infos:
+            raise NotActionable(f"The {message.msg_type} has no info: nothing to broadcast.")
+        variants = []
+        for number, info in enumerate(message.infos):
+            until = info.expires or now + DEFAULT_ALERT_VALIDITY
+            if until <= now:
+                raise AlertExpired(
+                    f"info[{number}] expired at {until.isoformat()}; nothing to broadcast."
+                )
+            targets = await self._targets(actor, info.areas, number)
+            variants.append((info, targets, until))
+        bulletins: list[Bulletin] = []
+        for info, targets, until in variants:
+            fields = BulletinCreate.model_construct(
+                title=_clip(info.headline or info.event, TITLE_LENGTH),
+                kind=BulletinKind.text,
+                body=_clip(_text_of(info), BODY_LENGTH),
+                language=_language(info.language),
+                category=CATEGORY_OF.get(info.categories[0], Category.disaster_fire_epidemic)
+                if info.categories
+                else Category.disaster_fire_epidemic,
+                priority=Priority.emergency,
+                targets=targets,
+                media=[],
+                sensitive=False,
+                valid_from=info.effective if info.effective and info.effective > now else now,
+                valid_until=until,
+                schedule=None,
+                contributor=_clip(info.sender_name, 200) if info.sender_name else None,
+                translation_of=bulletins[0].id if bulletins else None,
+            )
+            bulletins.append(
+                await self.bulletins.broadcast(
+                    actor,
+                    fields,
+                    level=AreaLevel.central,
+                    exercise=message.status in EXERCISE_STATUSES,
+                )
+            )
+        return bulletins, max(until for _i, _t, until in variants)
+
+    async def _targets(
+        self, actor: Principal, areas: tuple[CapArea, ...], number: int
+    ) -> list[str]:
+        """Administrative units named by geocode, and the endpoints inside polygons and
+        circles; the whole province when the info names no area."""
+        if not areas:
+            return [actor.area.code]
+        targets: list[str] = []
+        located = None
+        for area in areas:
+            for geocode in area.geocodes:
+                unit = await self.areas.find_by_code(geocode.value, None)
+                if unit is None or not actor.area.contains(unit.path):
+                    raise AreaOutsideProvince(
+                        f"info[{number}] area {area.area_desc!r}: geocode {geocode.value!r} "
+                        f"names no administrative unit of {actor.area.code} ({actor.area.name})."
+                    )
+                targets.append(unit.code)
+            if area.polygons or area.circles:
+                if located is None:
+                    located = await self.repository.located_endpoints(actor.area.path)
+                inside = [
+                    code
+                    for code, latitude, longitude in located
+                    if any(in_polygon((latitude, longitude), ring) for ring in area.polygons)
+                    or any(in_circle((latitude, longitude), circle) for circle in area.circles)
+                ]
+                if not inside:
+                    raise AreaOutsideProvince(
+                        f"info[{number}] area {area.area_desc!r}: its polygons and circles "
+                        f"cover no endpoint of {actor.area.code} ({actor.area.name})."
+                    )
+                targets += inside
+        return list(dict.fromkeys(targets))
+
+
+def _reference_text(reference: CapReference) -> str:
+    return f"{reference.sender},{reference.identifier},{reference.sent}"
+
+
+def _text_of(info: CapInfo) -> str:
+    """What a display shows and a radio reads aloud: the description, then the instruction."""
+    parts = [info.description, info.instruction]
+    return "\n\n".join(part.strip() for part in parts if part and part.strip()) or info.event
+
+
+def _language(tag: str) -> str:
+    """CAP allows any case (`VI-vn`); bulletins keep the primary subtag in lower case."""
+    primary, _sep, rest = tag.partition("-")
+    return f"{primary.lower()}-{rest}" if rest else primary.lower()
+
+
+def _clip(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"

@@ -1,0 +1,44 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AwareDatetime
+
+from nguon.identity.access import Access
+from nguon.identity.principal import Principal
+from nguon.identity.roles import Role
+from nguon.kit.db import utcnow
+from nguon.stats.schemas import StatsReport
+from nguon.stats.service import StatsService
+from nguon.unit_of_work import Session
+
+router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
+
+# The people who answer for what was broadcast, and the central system the figures go up to.
+STATS_READERS = Access(Role.admin, Role.editor, Role.viewer, Role.appraiser, Role.central)
+
+
+@router.get(
+    "",
+    summary="What an area broadcast in a period: bulletins, minutes on air, endpoints, emergencies",
+    description="`from` and `to` are instants with a time zone, `from` before `to`, at most 366 "
+    "days apart; without them, the 24 hours up to now. `area` (default: your own) must lie "
+    "within your area. Bulletins count where they came from and when first approved; minutes "
+    "on air count where they played, against the endpoints' operating windows (local time, "
+    "Asia/Ho_Chi_Minh). Exercises are counted apart and never as broadcast.",
+)
+async def get_stats(
+    request: Request,
+    session: Session,
+    actor: Annotated[Principal, Depends(STATS_READERS)],
+    start: Annotated[
+        AwareDatetime | None, Query(alias="from", description="Start of the period (included)")
+    ] = None,
+    end: Annotated[
+        AwareDatetime | None, Query(alias="to", description="End of the period (excluded)")
+    ] = None,
+    area: Annotated[
+        str | None, Query(pattern=r"^[A-Za-z0-9]{1,16}$", description="Administrative unit code")
+    ] = None,
+) -> StatsReport:
+    service = StatsService(session, request.app.state.settings)
+    return await service.report_for(actor, area, start, end, utcnow())
