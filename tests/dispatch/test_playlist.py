@@ -50,7 +50,12 @@ async def commune(
     ids: dict[str, str] = {}
     for name, approver, origin, priority in plan:
         author = people["province" if name in {"normal", "emergency"} else name]
-        body = text_bulletin(origin, title=name, priority=priority)
+        # On air from 03:00 tomorrow, when every window is closed: the priority items then
+        # share the next opening whatever the time of day the test runs at (inside an open
+        # window each would play from the moment it went on air).
+        body = text_bulletin(
+            origin, title=name, priority=priority, valid_from=tomorrow(3).isoformat()
+        )
         ids[name] = await publish(client, author, people[approver], body)
     return {"code": code, "radio": radio, "board": board, "ids": ids, **people}
 
