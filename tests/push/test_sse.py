@@ -22,6 +22,7 @@ from nguon.areas.sources import AreaRecord
 from nguon.dispatch.events import ENDPOINT_EVENTS
 from nguon.identity.roles import Role
 from nguon.kit.bus import Record
+from nguon.kit.db import json_text
 from nguon.kit.outbox import Outbox, event_json
 from nguon.kit.settings import Settings
 from nguon.push.sse import QUEUE_EVENTS, RETRY_MILLISECONDS, EventStreams
@@ -266,7 +267,7 @@ def payload(version: int, endpoint: str = "A-RADIO") -> dict[str, Any]:
 
 def record(event_id: int, endpoint: str = "A-RADIO") -> Record:
     """An event as the relay puts it on the bus."""
-    body = event_json(event_id, payload(event_id, endpoint))
+    body = event_json(event_id, json_text(payload(event_id, endpoint)))
     return Record("nguon.endpoint-events", endpoint, body.encode())
 
 

@@ -16,6 +16,7 @@ from nguon.bulletins.models import Bulletin
 from nguon.endpoints.models import Endpoint, EndpointHeartbeat
 from nguon.identity.roles import Role
 from nguon.kit.db import utcnow
+from nguon.kit.settings import Settings
 from nguon.stats.service import StatsService
 from tests.bulletins.test_workflow import text_bulletin
 from tests.conftest import (
@@ -218,6 +219,7 @@ async def test_required_minutes_of_a_day_are_the_windows_and_the_service_needs_n
     make_endpoint: MakeEndpoint,
     areas: list[AreaRecord],
     sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
 ) -> None:
     commune = communes_of(areas, AN_GIANG)[0]
     await make_endpoint("ST-DAY-RADIO", "radio", commune)
@@ -253,7 +255,7 @@ async def test_required_minutes_of_a_day_are_the_windows_and_the_service_needs_n
     # The daily report to the central system is built without HTTP, from the same service.
     async with sessionmaker() as session:
         area = await AreaService(session).get_by_code(AN_GIANG)
-        direct = await StatsService(session).report(area, monday, monday + day, utcnow())
+        direct = await StatsService(session, settings).report(area, monday, monday + day, utcnow())
     answer = direct.model_dump(mode="json")
     assert [datetime.fromisoformat(answer["period"][edge]) for edge in ("from", "to")] == [
         monday,

@@ -16,7 +16,6 @@ from nguon.areas.levels import AreaLevel
 from nguon.areas.repository import AreaRepository
 from nguon.bulletins.enums import ON_AIR, BulletinKind, Category, Priority
 from nguon.bulletins.models import Bulletin
-from nguon.bulletins.repository import BulletinRepository
 from nguon.bulletins.schemas import BulletinCreate
 from nguon.bulletins.service import BulletinService
 from nguon.central.cap import CapAlert, CapArea, CapInfo, CapReference
@@ -118,7 +117,6 @@ class CentralService:
     def __init__(self, session: AsyncSession) -> None:
         self.repository = CentralRepository(session)
         self.bulletins = BulletinService(session)
-        self.bulletin_rows = BulletinRepository(session)
         self.areas = AreaRepository(session)
 
     async def use_signature(self, signature: str, now: datetime) -> None:
@@ -189,7 +187,7 @@ class CentralService:
     async def _take_off_air(self, actor: Principal, alert: CentralAlert, reason: str) -> list[str]:
         ended = []
         for bulletin_id in alert.bulletin_ids:
-            bulletin = await self.bulletin_rows.get(bulletin_id)
+            bulletin = await self.bulletins.repository.get(bulletin_id)
             if bulletin is not None and bulletin.status in ON_AIR:
                 await self.bulletins.revoke(actor, bulletin_id, reason)
                 ended.append(bulletin_id)

@@ -24,7 +24,7 @@ from nguon.endpoints.service import is_online, is_stale
 from nguon.endpoints.windows import Windows
 from nguon.identity.principal import Principal
 from nguon.kit.errors import InvalidInput
-from nguon.kit.settings import Settings, get_settings
+from nguon.kit.settings import Settings
 from nguon.stats.repository import BulletinGroup, EmergencyRow, EndpointRow, StatsRepository
 from nguon.stats.schemas import (
     AreaRef,
@@ -111,12 +111,10 @@ class _Tally:
 
 
 class StatsService:
-    def __init__(self, session: AsyncSession, settings: Settings | None = None) -> None:
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
         self.repository = StatsRepository(session)
         self.areas = AreaService(session)
-        # Outside the app (the daily report) the settings come from the environment, as the
-        # registry's do in the process that serves it.
-        self.settings = settings or get_settings()
+        self.settings = settings
 
     async def report_for(
         self,
