@@ -65,6 +65,24 @@ async def test_the_hub_creates_its_topics_on_a_new_broker(tansu: Broker) -> None
         await bus.stop()
 
 
+async def test_a_bus_started_while_the_broker_is_down_waits_for_it(tansu: Broker) -> None:
+    tansu.stop()
+    bus = kafka(tansu)
+    starting = asyncio.create_task(bus.start())
+    await asyncio.sleep(1.5)
+    assert not starting.done()
+    tansu.start()
+    await asyncio.wait_for(starting, 30)
+    try:
+        collector = Collector()
+        async with bus.subscription([TOPIC], "waiting-group", collector):
+            await bus.publish(records(["AG-1"], 3))
+            await collector.until(3)
+        assert [event["n"] for event in collector.seen] == [0, 1, 2]
+    finally:
+        await bus.stop()
+
+
 async def test_each_key_keeps_its_order_and_a_failed_batch_comes_again(tansu: Broker) -> None:
     bus = kafka(tansu)
     await bus.start()

@@ -124,15 +124,26 @@ class KafkaBus:
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
-        await self.ensure_topics()
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=self.options.bootstrap,
-            client_id=self.options.client_id,
-            acks="all",
-            enable_idempotence=self.options.idempotent_producer,
-            linger_ms=5,
-        )
-        await self._producer.start()
+        """Connect, waiting for the broker if it is down: a worker or API process started
+        while Kafka restarts carries on once it is back, rather than exiting."""
+        while True:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.options.bootstrap,
+                client_id=self.options.client_id,
+                acks="all",
+                enable_idempotence=self.options.idempotent_producer,
+                linger_ms=5,
+            )
+            try:
+                await self.ensure_topics()
+                await producer.start()
+            except KafkaError as error:
+                await producer.stop()
+                log.warning("kafka_unavailable", bootstrap=self.options.bootstrap, error=str(error))
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            self._producer = producer
+            return
 
     async def stop(self) -> None:
         if self._producer is not None:
