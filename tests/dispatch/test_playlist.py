@@ -255,6 +255,29 @@ async def test_a_revoked_bulletin_leaves_every_queue_and_playlist(
     assert "province" not in titles(after.json()["items"] + after.json()["upcoming"])
 
 
+async def test_an_emergency_being_edited_plays_its_approved_revision_until_the_next(
+    client: AsyncClient, commune: dict[str, Any]
+) -> None:
+    emergency = commune["ids"]["emergency"]
+    edited = await client.patch(
+        f"/api/v1/bulletins/{emergency}",
+        json={"title": "emergency, corrected"},
+        headers=commune["province"],
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["status"] == "draft"
+    for endpoint, at in (("PL-BOARD", tomorrow(23)), ("PL-RADIO", tomorrow(23))):
+        playlist = await preview(client, commune, endpoint, at)
+        assert "emergency" in titles(playlist["items"])
+        assert "emergency, corrected" not in titles(playlist["items"] + playlist["upcoming"])
+    await act(client, emergency, "submit", commune["province"])
+    approved = await act(client, emergency, "approve", commune["editor"])
+    assert approved.status_code == 200, approved.text
+    playlist = await preview(client, commune, "PL-RADIO", tomorrow(23))
+    assert "emergency, corrected" in titles(playlist["items"])
+    assert "emergency" not in titles(playlist["items"])
+
+
 async def test_previews_and_queues_are_guarded_by_area(
     client: AsyncClient, commune: dict[str, Any], make_user: MakeUser, areas: list[AreaRecord]
 ) -> None:

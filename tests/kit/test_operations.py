@@ -23,8 +23,9 @@ async def test_readyz_when_database_is_migrated(client: AsyncClient, backend: st
     response = await client.get("/readyz")
     assert response.status_code == 200
     checks = {check["name"]: check for check in response.json()["checks"]}
-    assert set(checks) == {"database", "storage", "media_tools"}
+    assert set(checks) == {"database", "storage", "media_tools", "uplink"}
     assert all(check["ok"] for check in checks.values())
+    assert checks["uplink"]["detail"] == "off: NGUON_CENTRAL_URL is not set"
     assert checks["database"]["detail"].startswith(backend)
     assert checks["storage"]["detail"].startswith("local disk")
 

@@ -371,9 +371,14 @@ async def test_each_announcement_is_one_notification(
 
     # The reconciler announces the unacknowledged delivery again: a new event, the same news.
     async with sessionmaker() as session:
-        redriven = await Reconciler(session, timedelta(0), timedelta(0)).redrive(
-            utcnow() + timedelta(minutes=1)
+        reconciler = Reconciler(
+            session,
+            timedelta(0),
+            timedelta(0),
+            repush=timedelta(0),
+            offline_after=timedelta(minutes=3),
         )
+        redriven = await reconciler.redrive(utcnow() + timedelta(minutes=1))
         await session.commit()
     assert redriven == 2
     assert len(await relay(sessionmaker)) == 2

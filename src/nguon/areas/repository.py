@@ -4,6 +4,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nguon.areas.levels import AreaLevel
 from nguon.areas.models import Area
 
 
@@ -46,6 +47,14 @@ class AreaRepository:
         )
         return result.all()
 
+    async def provinces(self) -> Sequence[Area]:
+        """Every province the hub holds, retired ones too: a hub keeps serving its units
+        under their old codes until it imports the new ones."""
+        result = await self.session.scalars(
+            select(Area).where(Area.level == AreaLevel.province).order_by(Area.code)
+        )
+        return result.all()
+
     async def ancestors(self, area: Area) -> Sequence[Area]:
         """From the root down to the parent."""
         ids = area.ancestor_ids
@@ -80,6 +89,15 @@ class AreaRepository:
             result = await self.session.scalars(select(Area).where(Area.code.in_(chunk)))
             found.extend(result)
         return found
+
+    async def latest_with_codes(self, codes: Sequence[str]) -> dict[str, Area]:
+        """For each code, the unit find_by_code(code, None) gives, for many codes at once."""
+        found = await self.list_with_codes(list(dict.fromkeys(codes)))
+        latest: dict[str, Area] = {}
+        # The current unit last, after those retired latest: the last one seen per code wins.
+        for area in sorted(found, key=lambda a: (a.valid_until is None, a.valid_until or date.min)):
+            latest[area.code] = area
+        return latest
 
     async def add_all(self, areas: Sequence[tuple[Area, Area | None]]) -> None:
         """Insert units under already stored parents; a path needs the unit's own id, so the

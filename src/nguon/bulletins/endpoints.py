@@ -74,6 +74,7 @@ def read_model(view: BulletinView) -> BulletinRead:
         contributor=bulletin.contributor,
         translation_of=bulletin.translation_of,
         exercise=bulletin.exercise,
+        share_with_central=bulletin.share_with_central,
         created_by=bulletin.created_by,
         appraised_by=bulletin.appraised_by,
         decided_by=bulletin.decided_by,

@@ -37,6 +37,9 @@ class Bulletin(Base):
     # A CAP Test or Exercise from the central system: it flows end to end, marked so on every
     # endpoint, and is never counted with real alerts.
     exercise: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A province bulletin the central source system is also sent (each revision on air, and
+    # its withdrawal).
+    share_with_central: Mapped[bool] = mapped_column(Boolean, default=False)
     translation_of: Mapped[str | None] = mapped_column(
         ForeignKey("bulletins.id", ondelete="SET NULL"), index=True
     )

@@ -66,6 +66,24 @@ class BulletinRepository:
         self.session.add(revision)
         await self.session.flush()
 
+    async def revisions(self, bulletin_ids: Sequence[str]) -> Sequence[BulletinRevision]:
+        """Every approved revision of these bulletins, each bulletin's oldest first."""
+        result = await self.session.scalars(
+            select(BulletinRevision)
+            .where(BulletinRevision.bulletin_id.in_(bulletin_ids))
+            .order_by(BulletinRevision.bulletin_id, BulletinRevision.number)
+        )
+        return result.all()
+
+    async def translations(self, original_id: str, viewer_path: str) -> Sequence[Bulletin]:
+        """The bulletins that translate `original_id` and that the viewer may see, oldest first."""
+        result = await self.session.scalars(
+            select(Bulletin)
+            .where(Bulletin.translation_of == original_id, visible_to(viewer_path))
+            .order_by(Bulletin.created_at, Bulletin.id)
+        )
+        return result.all()
+
     async def search(
         self, viewer_path: str, query: BulletinFilter, limit: int, cursor: str | None
     ) -> Sequence[Bulletin]:

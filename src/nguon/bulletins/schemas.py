@@ -24,6 +24,13 @@ Targets = Annotated[
 MediaIds = Annotated[list[Annotated[str, Field(pattern=ID_PATTERN)]], Field(max_length=20)]
 Contributor = Annotated[str, Field(min_length=1, max_length=200)]
 BulletinId = Annotated[str, Field(pattern=ID_PATTERN)]
+ShareWithCentral = Annotated[
+    bool,
+    Field(
+        description="A province bulletin also sent up to the central source system, each "
+        "revision as it goes on air"
+    ),
+]
 
 
 class Weekday(StrEnum):
@@ -75,6 +82,7 @@ class BulletinFields(RequestModel):
     schedule: Schedule | None = None
     contributor: Contributor | None = None
     translation_of: BulletinId | None = None
+    share_with_central: ShareWithCentral = False
 
 
 class BulletinCreate(BulletinFields):
@@ -98,6 +106,7 @@ class BulletinUpdate(RequestModel):
     schedule: Schedule | None = None
     contributor: Contributor | None = None
     translation_of: BulletinId | None = None
+    share_with_central: ShareWithCentral | None = None
 
 
 class Decision(RequestModel):
@@ -143,6 +152,7 @@ class BulletinRead(ResponseModel):
     contributor: str | None
     translation_of: str | None
     exercise: bool  # a CAP Test or Exercise from the central system
+    share_with_central: bool
     created_by: str
     appraised_by: str | None
     decided_by: str | None

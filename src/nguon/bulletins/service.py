@@ -24,6 +24,7 @@ from nguon.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from nguon.kit.text import fold
 from nguon.media.models import MediaObject
 from nguon.media.repository import MediaRepository
+from nguon.uplink.service import BulletinEvent, UplinkService
 
 DEFAULT_VALIDITY = timedelta(days=7)
 # Fields of a bulletin that make up its content (what a revision freezes).
@@ -55,6 +56,7 @@ class BulletinService:
         self.media = MediaRepository(session)
         self.endpoints = EndpointRepository(session)
         self.dispatcher = Dispatcher(session)
+        self.uplink = UplinkService(session)
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -65,6 +67,15 @@ class BulletinService:
         if bulletin is None or not self._visible(actor, bulletin):
             raise NotFound(f"No bulletin {bulletin_id} is visible to {actor.label}.")
         return bulletin
+
+    async def with_variants(self, actor: Principal, bulletin_id: str) -> list[Bulletin]:
+        """The bulletin's original (itself, or the one it translates) first, then the
+        original's language variants the actor may see."""
+        named = await self.get(actor, bulletin_id)
+        original = (
+            named if named.translation_of is None else await self.get(actor, named.translation_of)
+        )
+        return [original, *await self.repository.translations(original.id, actor.area.path)]
 
     async def views(self, bulletins: Sequence[Bulletin]) -> list[BulletinView]:
         """Bulletins with their media, read in one query for the lot."""
@@ -138,6 +149,11 @@ class BulletinService:
             raise InvalidInput("valid_until must be after valid_from.")
         if bulletin.kind is BulletinKind.text and not (bulletin.body or "").strip():
             raise InvalidInput("A text bulletin needs a body.")
+        if bulletin.share_with_central and bulletin.level is not AreaLevel.province:
+            raise InvalidInput(
+                f"Only province bulletins are shared with the central system; this one is "
+                f"from {bulletin.origin_area_code}, a {bulletin.level} unit."
+            )
         await self._check_media(bulletin)
         if not targets_checked:
             for code in bulletin.targets:
@@ -251,6 +267,13 @@ class BulletinService:
             )
         )
         await self.dispatcher.dispatch(bulletin)
+        await self._share(bulletin, bulletin.revision, "on-air")
+
+    async def _share(self, bulletin: Bulletin, revision: int, event: BulletinEvent) -> None:
+        if bulletin.share_with_central:
+            media = await self.media.many(bulletin.media)
+            found = [media[media_id] for media_id in bulletin.media if media_id in media]
+            await self.uplink.share(bulletin, revision, event, found)
 
     async def reject(self, actor: Principal, bulletin_id: str, reason: str) -> Bulletin:
         bulletin = await self._in_state(
@@ -271,11 +294,13 @@ class BulletinService:
                 current_status=bulletin.status.value,
             )
         await self._require_decider(actor, bulletin)
+        revision = bulletin.on_air_revision
         bulletin.status = BulletinStatus.revoked
         bulletin.on_air_revision = None
         bulletin.decided_by = actor.label
         bulletin.reason = reason
         await self.dispatcher.withdraw(bulletin, DeliveryStatus.revoked)
+        await self._share(bulletin, revision, "withdrawn")
         return bulletin
 
     async def _in_state(

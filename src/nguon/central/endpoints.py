@@ -3,21 +3,29 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
-from nguon.central.cap import CapAlert, CapError, parse_json, parse_xml
+from nguon.bulletins.endpoints import BulletinIdPath
+from nguon.central.cap import CapAlert, CapError, parse_json, parse_xml, to_xml
+from nguon.central.export import CapExport
 from nguon.central.models import CentralAlert
-from nguon.central.service import CentralService, SchemaInvalid, check_signature
-from nguon.identity.access import Access
+from nguon.central.refusals import SchemaInvalid
+from nguon.central.service import CentralService, check_signature
+from nguon.identity.access import Access, AnyPrincipal
 from nguon.identity.principal import Principal
 from nguon.identity.roles import Role
 from nguon.kit.db import utcnow
 from nguon.kit.errors import UnsupportedMedia
 from nguon.kit.schemas import ResponseModel
+from nguon.media.endpoints import Media
+from nguon.media.endpoints import router as media_router
 from nguon.unit_of_work import Session
 
 router = APIRouter(prefix="/api/v1/central", tags=["central"])
+# Emergencies going the other way: a bulletin of the hub, written out as CAP.
+bulletin_cap_router = APIRouter(prefix="/api/v1/bulletins", tags=["central"])
 CENTRAL = Access(Role.central)
 
-XML_TYPES = frozenset({"application/cap+xml", "application/xml", "text/xml"})
+CAP_XML = "application/cap+xml"
+XML_TYPES = frozenset({CAP_XML, "application/xml", "text/xml"})
 JSON_TYPE = "application/json"
 
 DESCRIPTION = """\
@@ -31,9 +39,11 @@ of the hub's clock) and `X-Signature`: the hex HMAC-SHA256, keyed with the API k
 
 `Alert` puts one emergency bulletin per `info` on air at once, everywhere its `area` reaches
 (geocodes naming administrative units, polygons and circles selecting endpoints by their GPS
-position; no area means the whole province). `Update` supersedes the alerts it `references`,
-`Cancel` takes them off the air. `Test` and `Exercise` are broadcast marked as exercises. The
-answers, each with its own `answer` value, are listed in the README.
+position; no area means the whole province). An `info` with audio `resource`s (inline in
+`derefUri`, or by `uri` from a host the province allows) also puts an audio bulletin on air for
+radios. `Update` supersedes the alerts it `references`, `Cancel` takes them off the air. `Test`
+and `Exercise` are broadcast marked as exercises. The answers, each with its own `answer` value,
+are listed in the README.
 """
 
 
@@ -100,6 +110,7 @@ async def receive_alert(
     request: Request,
     response: Response,
     session: Session,
+    media: Media,
     actor: Annotated[Principal, Depends(CENTRAL)],
     x_timestamp: Annotated[str | None, Header(description="Unix seconds")] = None,
     x_signature: Annotated[str | None, Header(description="hex HMAC-SHA256")] = None,
@@ -108,7 +119,7 @@ async def receive_alert(
     body = await request.body()
     # The central role is only ever given to API keys: the key is the signing secret.
     check_signature(request.headers.get("X-Api-Key", ""), x_timestamp, x_signature, body, now)
-    service = CentralService(session)
+    service = CentralService(session, media)
     await service.use_signature(x_signature or "", now)
     message = _parse(request.headers.get("Content-Type", ""), body)
     received = await service.receive(actor, message, now)
@@ -120,3 +131,35 @@ async def receive_alert(
         alert=_read(received.alert),
         ended=received.ended,
     )
+
+
+EXPORT_DESCRIPTION = """\
+An emergency bulletin as an OASIS CAP 1.2 message, valid against the OASIS schema: what went on
+air last (the latest approved revision), with one `info` per language variant (a translation
+exports its original with all its variants). `identifier` is `<bulletin id>.<revision>`; a later
+revision is an `Update` referencing the one before, a revoked bulletin a `Cancel`. Areas are
+`VN-ADMIN` geocodes of the targeted units and zero-radius circles at targeted endpoints; media are
+`resource`s whose `uri` is the hub's media route. Readable by whoever may read the bulletin.
+"""
+
+
+@bulletin_cap_router.get(
+    "/{bulletin_id}/cap",
+    summary="An emergency bulletin as CAP 1.2 XML",
+    description=EXPORT_DESCRIPTION,
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The CAP 1.2 message",
+            "content": {CAP_XML: {"schema": {"type": "string"}}},
+        },
+        404: {"description": "No such bulletin visible to you"},
+        409: {"description": "Not an emergency (`priority` says what it is), or never approved"},
+    },
+)
+async def bulletin_as_cap(
+    bulletin_id: BulletinIdPath, request: Request, session: Session, actor: AnyPrincipal
+) -> Response:
+    media_url = str(request.base_url).rstrip("/") + media_router.prefix
+    alert = await CapExport(session).alert(actor, bulletin_id, media_url)
+    return Response(to_xml(alert), media_type=CAP_XML)

@@ -1,11 +1,23 @@
+from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.central.models import CentralAlert, UsedSignature
 from nguon.endpoints.models import Endpoint
+from nguon.kit.db import insert_new
+
+# Codes per IN (...): well below the bound parameters either backend takes in one statement.
+CODES_PER_QUERY = 500
+
+
+class EndpointPlace(NamedTuple):
+    code: str
+    area_code: str  # the commune it stands in
+    latitude: float | None
+    longitude: float | None
 
 
 class CentralRepository:
@@ -28,12 +40,9 @@ class CentralRepository:
     async def use_signature(self, signature: str, now: datetime) -> bool:
         """Record a signature as used; False when it was used before (a replay). The primary
         key decides, so two copies of one request racing each other cannot both pass."""
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         result = await self.session.execute(
-            insert(UsedSignature)
+            insert_new(self.session, UsedSignature, UsedSignature.signature)
             .values(signature=signature, received_at=now)
-            .on_conflict_do_nothing(index_elements=[UsedSignature.signature])
             .returning(UsedSignature.signature)
         )
         return result.scalar() is not None
@@ -55,3 +64,15 @@ class CentralRepository:
             for code, lat, lon in result.all()
             if lat is not None and lon is not None
         ]
+
+    async def endpoint_places(self, codes: Sequence[str]) -> list[EndpointPlace]:
+        """Where each named endpoint stands; codes that name no endpoint are left out."""
+        places: list[EndpointPlace] = []
+        for start in range(0, len(codes), CODES_PER_QUERY):
+            result = await self.session.execute(
+                select(
+                    Endpoint.code, Endpoint.area_code, Endpoint.latitude, Endpoint.longitude
+                ).where(Endpoint.code.in_(codes[start : start + CODES_PER_QUERY]))
+            )
+            places += [EndpointPlace(*row) for row in result.all()]
+        return places

@@ -1,30 +1,39 @@
 """Emergencies ordered by the central source system (CAP 1.2), taken in and put on air at once.
 
-Each refusal is its own answer, as IPAWS-OPEN gives them: the central system must be able to
-tell a message it should fix from one it should not send again. `answer` names it in both the
-success bodies and the problem bodies (whose `status` RFC 9457 reserves for the HTTP code).
+What the hub refuses, and the answer each refusal gives, is `nguon.central.refusals`.
 """
 
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.areas.levels import AreaLevel
 from nguon.areas.repository import AreaRepository
-from nguon.bulletins.enums import ON_AIR, BulletinKind, Category, Priority
+from nguon.bulletins.enums import BulletinKind, Category, Priority
 from nguon.bulletins.models import Bulletin
 from nguon.bulletins.schemas import BulletinCreate
 from nguon.bulletins.service import BulletinService
 from nguon.central.cap import CapAlert, CapArea, CapInfo, CapReference
 from nguon.central.geometry import in_circle, in_polygon
 from nguon.central.models import CentralAlert
+from nguon.central.refusals import (
+    AlertExpired,
+    AreaOutsideProvince,
+    NotActionable,
+    ReferenceExpired,
+    ReferenceMissing,
+    SchemaInvalid,
+    SignatureInvalid,
+    SignatureReplayed,
+    TimestampOutOfRange,
+)
 from nguon.central.repository import CentralRepository
+from nguon.central.resources import AudioResources, audio_resources
 from nguon.identity.principal import Principal
-from nguon.kit.errors import NguonError
 from nguon.kit.signing import is_fresh, sign
+from nguon.media.service import MediaService
 
 # X-Timestamp may be this far from the hub's clock either way.
 TIMESTAMP_TOLERANCE = timedelta(minutes=5)
@@ -40,51 +49,6 @@ ACTIONABLE_STATUSES = frozenset({"Actual", "Exercise", "Test"})
 EXERCISE_STATUSES = frozenset({"Exercise", "Test"})
 # CAP categories that are not natural or technical hazards; the rest are disasters (Điều 6).
 CATEGORY_OF = {"Security": Category.security_order, "Other": Category.access_to_information}
-
-
-class CentralRefusal(NguonError):
-    answer: ClassVar[str]
-
-    def __init__(self, detail: str, **extensions: Any) -> None:
-        super().__init__(detail, answer=self.answer, **extensions)
-
-
-class SchemaInvalid(CentralRefusal):
-    status, slug, title, answer = 400, "cap-schema-invalid", "Not valid CAP 1.2", "schema-invalid"
-
-
-class SignatureInvalid(CentralRefusal):
-    status, slug, title, answer = 401, "signature-invalid", "Bad signature", "signature-invalid"
-
-
-class TimestampOutOfRange(CentralRefusal):
-    status, slug, title = 401, "timestamp-out-of-range", "Timestamp out of range"
-    answer = "timestamp-out-of-range"
-
-
-class SignatureReplayed(CentralRefusal):
-    status, slug, title, answer = 409, "signature-replayed", "Replayed", "signature-replayed"
-
-
-class ReferenceMissing(CentralRefusal):
-    status, slug, title, answer = 422, "reference-missing", "Unknown reference", "reference-missing"
-
-
-class ReferenceExpired(CentralRefusal):
-    status, slug, title, answer = 410, "reference-expired", "Reference expired", "reference-expired"
-
-
-class AreaOutsideProvince(CentralRefusal):
-    status, slug, title = 422, "area-outside-province", "Area outside the province"
-    answer = "area-outside-province"
-
-
-class AlertExpired(CentralRefusal):
-    status, slug, title, answer = 422, "alert-expired", "Alert expired", "alert-expired"
-
-
-class NotActionable(CentralRefusal):
-    status, slug, title, answer = 422, "not-actionable", "Nothing to broadcast", "not-actionable"
 
 
 def check_signature(
@@ -114,10 +78,11 @@ class Received:
 
 
 class CentralService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, media: MediaService) -> None:
         self.repository = CentralRepository(session)
         self.bulletins = BulletinService(session)
         self.areas = AreaRepository(session)
+        self.audio = AudioResources(media)
 
     async def use_signature(self, signature: str, now: datetime) -> None:
         await self.repository.forget_signatures(now - 2 * TIMESTAMP_TOLERANCE)
@@ -188,7 +153,7 @@ class CentralService:
         ended = []
         for bulletin_id in alert.bulletin_ids:
             bulletin = await self.bulletins.repository.get(bulletin_id)
-            if bulletin is not None and bulletin.status in ON_AIR:
+            if bulletin is not None and bulletin.on_air_revision is not None:
                 await self.bulletins.revoke(actor, bulletin_id, reason)
                 ended.append(bulletin_id)
         return ended
@@ -196,8 +161,9 @@ class CentralService:
     async def _put_on_air(
         self, actor: Principal, message: CapAlert, now: datetime
     ) -> tuple[list[Bulletin], datetime]:
-        """One emergency bulletin per info (a language variant each, the later ones
-        translations of the first); returns them and when the last of them expires."""
+        """One emergency text bulletin per info (a language variant each, the later ones
+        translations of the first), and beside it an audio bulletin when the info carries
+        audio; returns them and when the last of them expires."""
         if not message.infos:
             raise NotActionable(f"The {message.msg_type} has no info: nothing to broadcast.")
         variants = []
@@ -209,9 +175,25 @@ class CentralService:
                 )
             targets = await self._targets(actor, info.areas, number)
             variants.append((info, targets, until))
+        audio = await self.audio.take(actor, message.infos)
+        try:
+            bulletins = await self._broadcast(actor, message, now, variants, audio.media_ids)
+        except BaseException:
+            await self.audio.discard(audio.created)
+            raise
+        return bulletins, max(until for _i, _t, until in variants)
+
+    async def _broadcast(
+        self,
+        actor: Principal,
+        message: CapAlert,
+        now: datetime,
+        variants: list[tuple[CapInfo, list[str], datetime]],
+        audio: list[list[str]],
+    ) -> list[Bulletin]:
         bulletins: list[Bulletin] = []
-        for info, targets, until in variants:
-            fields = BulletinCreate.model_construct(
+        for (info, targets, until), media in zip(variants, audio, strict=True):
+            text = BulletinCreate.model_construct(
                 title=_clip(info.headline or info.event, TITLE_LENGTH),
                 kind=BulletinKind.text,
                 body=_clip(_text_of(info), BODY_LENGTH),
@@ -229,15 +211,31 @@ class CentralService:
                 contributor=_clip(info.sender_name, 200) if info.sender_name else None,
                 translation_of=bulletins[0].id if bulletins else None,
             )
+            exercise = message.status in EXERCISE_STATUSES
             bulletins.append(
                 await self.bulletins.broadcast(
-                    actor,
-                    fields,
-                    level=AreaLevel.central,
-                    exercise=message.status in EXERCISE_STATUSES,
+                    actor, text, level=AreaLevel.central, exercise=exercise
                 )
             )
-        return bulletins, max(until for _i, _t, until in variants)
+            if media:
+                # Radios play the audio besides reading the text aloud; displays show the text.
+                # It is a variant of the alert's first bulletin, as the other infos are, so
+                # that the alert's status and its CAP export include it.
+                described = info.headline or audio_resources(info)[0][1].resource_desc
+                audio_form = text.model_copy(
+                    update={
+                        "title": _clip(described, TITLE_LENGTH),
+                        "kind": BulletinKind.audio,
+                        "media": media,
+                        "translation_of": bulletins[0].id,
+                    }
+                )
+                bulletins.append(
+                    await self.bulletins.broadcast(
+                        actor, audio_form, level=AreaLevel.central, exercise=exercise
+                    )
+                )
+        return bulletins
 
     async def _targets(
         self, actor: Principal, areas: tuple[CapArea, ...], number: int

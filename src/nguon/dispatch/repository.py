@@ -2,11 +2,10 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import ColumnElement, Select, Table, and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, Select, Table, and_, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nguon.bulletins.enums import ON_AIR
+from nguon.bulletins.enums import Priority
 from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.dispatch.models import (
     ENDED,
@@ -16,9 +15,27 @@ from nguon.dispatch.models import (
     Play,
     moving_to,
 )
-from nguon.endpoints.models import Endpoint, EndpointPlaylist
+from nguon.endpoints.models import Endpoint, EndpointHeartbeat, EndpointPlaylist
 from nguon.endpoints.windows import EndpointKind
-from nguon.kit.db import insert_rows, utcnow
+from nguon.kit.db import insert_new, insert_rows, utcnow
+
+# What the reconciler re-drives: a delivery, its bulletin, the endpoint's code and playlist version.
+Redrivable = tuple[Delivery, Bulletin, str, int]
+
+
+def repushed(connected_since: datetime) -> ColumnElement[bool]:
+    """Deliveries re-announced at a constant interval rather than with backoff: emergencies to
+    endpoints that are connected, heard from since `connected_since` or with a gateway to push
+    to. EXISTS rather than a join: it is never NULL, so its negation selects the rest."""
+    heard = (
+        select(EndpointHeartbeat.endpoint_id)
+        .where(
+            EndpointHeartbeat.endpoint_id == Endpoint.id,
+            EndpointHeartbeat.received_at >= connected_since,
+        )
+        .exists()
+    )
+    return and_(Bulletin.priority == Priority.emergency, or_(Endpoint.push_url.is_not(None), heard))
 
 
 class DeliveryRepository:
@@ -71,7 +88,8 @@ class DeliveryRepository:
                     BulletinRevision.number == Bulletin.on_air_revision,
                 ),
             )
-            .where(Delivery.status.not_in(ENDED), Bulletin.status.in_(ON_AIR))
+            # A bulletin being edited is on air in its approved revision until the new one is.
+            .where(Delivery.status.not_in(ENDED))
         )
 
     async def live_for_endpoint(
@@ -106,18 +124,32 @@ class DeliveryRepository:
             )
 
     async def due_for_redrive(
-        self, now: datetime, waits: Sequence[timedelta], limit: int
-    ) -> Sequence[tuple[Delivery, Bulletin, str, int]]:
+        self, now: datetime, waits: Sequence[timedelta], connected_since: datetime, limit: int
+    ) -> Sequence[Redrivable]:
         """Unacknowledged live deliveries whose endpoint was last told longer ago than the wait
         for the number of times it has been told again (`waits[n]`; the last serves beyond),
-        with the bulletin and the endpoint's code and playlist version. Rows another worker is
-        re-driving are skipped."""
+        but for those `due_for_repush` takes."""
         last = len(waits) - 1
         due = [
             and_(Delivery.drives == n, Delivery.driven_at <= now - wait)
             for n, wait in enumerate(waits[:-1])
         ]
         due.append(and_(Delivery.drives >= last, Delivery.driven_at <= now - waits[last]))
+        return await self._claim(not_(repushed(connected_since)), or_(*due), limit=limit)
+
+    async def due_for_repush(
+        self, now: datetime, every: timedelta, connected_since: datetime, limit: int
+    ) -> Sequence[Redrivable]:
+        """Unacknowledged live emergency deliveries to connected endpoints (`repushed`) last
+        told `every` ago or longer, however often they have been told."""
+        return await self._claim(
+            repushed(connected_since), Delivery.driven_at <= now - every, limit=limit
+        )
+
+    async def _claim(self, *due: ColumnElement[bool], limit: int) -> Sequence[Redrivable]:
+        """Unacknowledged live deliveries to enabled endpoints that meet `due`, the longest
+        untold first, with the bulletin and the endpoint's code and playlist version. Rows
+        another worker is re-driving are skipped."""
         result = await self.session.execute(
             select(Delivery, Bulletin, Endpoint.code, EndpointPlaylist.version)
             .join(Bulletin, Bulletin.id == Delivery.bulletin_id)
@@ -125,9 +157,9 @@ class DeliveryRepository:
             .join(EndpointPlaylist, EndpointPlaylist.endpoint_id == Endpoint.id)
             .where(
                 Delivery.status.in_(UNACKNOWLEDGED),
-                Bulletin.status.in_(ON_AIR),
+                Bulletin.on_air_revision.is_not(None),
                 Endpoint.enabled,
-                or_(*due),
+                *due,
             )
             .order_by(Delivery.driven_at)
             .limit(limit)
@@ -239,12 +271,10 @@ class DeliveryRepository:
             }
             for play in plays
         ]
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         result = await self.session.execute(
-            insert(Play)
-            .on_conflict_do_nothing(index_elements=[Play.endpoint_id, Play.client_id])
-            .returning(Play.client_id),
+            insert_new(self.session, Play, Play.endpoint_id, Play.client_id).returning(
+                Play.client_id
+            ),
             rows,
         )
         return set(result.scalars().all())

@@ -6,6 +6,7 @@ from nguon.kit.migrate import current_revision, head_revision
 from nguon.kit.problems import problem
 from nguon.kit.schemas import ResponseModel
 from nguon.kit.storage import StorageError
+from nguon.uplink.repository import UplinkRepository
 
 router = APIRouter(tags=["operations"])
 
@@ -33,7 +34,12 @@ async def healthz() -> dict[str, str]:
     responses={503: {"description": "Not ready; the problem lists the failing checks"}},
 )
 async def readyz(request: Request) -> Readiness | Response:
-    checks = [await _database_check(request), await _storage_check(request), _media_tools(request)]
+    checks = [
+        await _database_check(request),
+        await _storage_check(request),
+        _media_tools(request),
+        await _uplink_check(request),
+    ]
     if all(check.ok for check in checks):
         return Readiness(status="ready", checks=checks)
     failing = "; ".join(f"{check.name}: {check.detail}" for check in checks if not check.ok)
@@ -75,6 +81,25 @@ async def _storage_check(request: Request) -> Check:
 def _media_tools(request: Request) -> Check:
     # Without ffmpeg the hub still serves; the detail tells the operator what is missing.
     return Check(name="media_tools", ok=True, detail=request.app.state.media_tools.status())
+
+
+async def _uplink_check(request: Request) -> Check:
+    """The uplink never makes the hub unready: a central system that is away must not take
+    the province's broadcasting out of service. The detail says whether it is on and behind."""
+    settings = request.app.state.settings
+    if not settings.uplink_enabled:
+        return Check(name="uplink", ok=True, detail="off: NGUON_CENTRAL_URL is not set")
+    try:
+        async with request.app.state.sessionmaker() as session:
+            waiting, oldest, last_sent = await UplinkRepository(session).backlog()
+    except Exception as exc:  # the database check says what is wrong with the database
+        return Check(name="uplink", ok=True, detail=f"on, backlog unknown: {type(exc).__name__}")
+    detail = f"on: {settings.central_url}; {waiting} waiting"
+    if oldest is not None:
+        detail += f" (oldest since {oldest.isoformat()})"
+    if last_sent is not None:
+        detail += f"; last taken at {last_sent.isoformat()}"
+    return Check(name="uplink", ok=True, detail=detail)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -11,12 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, String, delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nguon.kit.bus import Handler, Record
-from nguon.kit.db import Base, UTCDateTime, utcnow
+from nguon.kit.db import Base, UTCDateTime, insert_new, utcnow
 
 Event = dict[str, Any]
 SessionHandler = Callable[[AsyncSession, Sequence[Event]], Awaitable[None]]
@@ -36,12 +35,10 @@ async def first_seen(session: AsyncSession, consumer: str, event_ids: Sequence[i
     if not event_ids:
         return set()
     now = utcnow()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     result = await session.execute(
-        insert(ProcessedEvent)
-        .on_conflict_do_nothing(index_elements=[ProcessedEvent.consumer, ProcessedEvent.event_id])
-        .returning(ProcessedEvent.event_id),
+        insert_new(
+            session, ProcessedEvent, ProcessedEvent.consumer, ProcessedEvent.event_id
+        ).returning(ProcessedEvent.event_id),
         [{"consumer": consumer, "event_id": i, "processed_at": now} for i in set(event_ids)],
     )
     return set(result.scalars().all())

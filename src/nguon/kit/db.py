@@ -7,6 +7,7 @@ from enum import Enum as PyEnum
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Enum, MetaData, Table, event, insert, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -95,6 +96,17 @@ def create_sessionmaker(
 ) -> async_sessionmaker[AsyncSession]:
     """`info` is copied into every session (the app's change feed travels this way)."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
+
+
+def insert_new(
+    session: AsyncSession, model: type[Base], *unique: Any
+) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT of `model` that skips the rows whose `unique` columns match a stored row
+    (ON CONFLICT DO NOTHING on either backend): the unique key decides, so two writers racing
+    with the same row store it once."""
+    dialect = session.get_bind().dialect.name
+    insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert_into(model).on_conflict_do_nothing(index_elements=list(unique))
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:

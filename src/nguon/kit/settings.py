@@ -5,11 +5,12 @@ The embedded default keeps everything under `data_dir`; setting `database_url`, 
 """
 
 import secrets
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -100,6 +101,14 @@ class Settings(BaseSettings):
         "twice as long each time",
     )
     redrive_max_seconds: float = Field(default=1800, gt=0)
+    emergency_repush_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="An unacknowledged emergency delivery to a connected endpoint (heard from "
+        "within endpoint_offline_seconds, or with a push URL) is announced again this often, "
+        "without backoff, until it leaves the air; the reconciler checks at least as often",
+    )
     sse_keepalive_seconds: float = Field(default=15, gt=0, le=300)
     push_timeout_seconds: float = Field(default=10, gt=0, le=120)
     push_retry_seconds: float = Field(
@@ -132,12 +141,57 @@ class Settings(BaseSettings):
         description="An endpoint silent for longer than this (no heartbeat) counts as offline",
     )
 
+    # The audio of incoming CAP alerts: where it may be fetched from, and for how long.
+    central_resource_hosts: str = Field(
+        default="",
+        description="Hosts the audio of CAP resources may be fetched from by `uri`, "
+        "comma-separated, matched exactly (any port); empty means only inline `derefUri` audio",
+    )
+    central_resource_timeout_seconds: float = Field(
+        default=30, gt=0, le=600, description="How long fetching one CAP resource may take, whole"
+    )
+
+    # The link up to the central source system: shared bulletins and daily statistics.
+    central_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/@]+(/\S*)?$",
+        description="Base URL of the central source system's intake; unset means the uplink is off",
+    )
+    central_key: SecretStr | None = Field(
+        default=None, description="The key the central system gave the province; signs uplinks"
+    )
+    uplink_timeout_seconds: float = Field(default=30, gt=0, le=300)
+    uplink_retry_seconds: float = Field(
+        default=10, gt=0, description="The first wait before an uplink is retried; it doubles"
+    )
+    uplink_retry_max_seconds: float = Field(default=1800, gt=0)
+    uplink_report_time: time = Field(
+        default=time(0, 30),
+        description="Local time (Asia/Ho_Chi_Minh) after which the previous day's statistics go up",
+    )
+
+    @property
+    def uplink_enabled(self) -> bool:
+        return self.central_url is not None
+
     @property
     def media_max_bytes(self) -> int:
         """The largest upload any kind admits: the request body limit of the upload route."""
         return max(
             self.media_max_audio_bytes, self.media_max_image_bytes, self.media_max_video_bytes
         )
+
+    @model_validator(mode="after")
+    def _uplink_is_signed(self) -> "Settings":
+        if self.central_url is not None and self.central_key is None:
+            raise ValueError("NGUON_CENTRAL_URL needs NGUON_CENTRAL_KEY to sign what goes up")
+        return self
+
+    @property
+    def central_resource_host_names(self) -> frozenset[str]:
+        """`central_resource_hosts` as names: host names compare case-insensitively."""
+        names = (name.strip().lower() for name in self.central_resource_hosts.split(","))
+        return frozenset(name for name in names if name)
 
     @field_validator("data_dir")
     @classmethod

@@ -142,6 +142,12 @@ class MediaService:
             return Ingested(existing, created=False)
         return Ingested(media, created=True)
 
+    async def discard(self, media: MediaObject) -> None:
+        """Remove the files of media that `ingest` created in a transaction being undone: its
+        rows go with the transaction, files in storage would stay."""
+        for key in (media.storage_key, *(r.storage_key for r in media.renditions)):
+            await self.storage.delete(key)
+
     async def get(self, media_id: str) -> MediaObject:
         media = await self.repository.get(media_id)
         if media is None:

@@ -4,14 +4,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.dispatch.events import EndpointEventType
 from nguon.dispatch.models import ENDED, Delivery, DeliveryStatus, moving_to
 from nguon.endpoints.models import Endpoint
 from nguon.kit.changes import changed
-from nguon.kit.db import utcnow
+from nguon.kit.db import insert_new, utcnow
 from nguon.push.models import Notification, NotificationAttempt, NotificationStatus
 
 # The change-feed topic that wakes this process's pusher when a transaction wrote notifications.
@@ -38,13 +37,8 @@ class NotificationRepository:
         consumers handling the same announcement at once still store it once."""
         if not rows:
             return
-        dialect = self.session.get_bind().dialect.name
-        insert_new = postgresql.insert if dialect == "postgresql" else sqlite.insert
         await self.session.execute(
-            insert_new(Notification).on_conflict_do_nothing(
-                index_elements=[Notification.dedupe_key]
-            ),
-            rows,
+            insert_new(self.session, Notification, Notification.dedupe_key), rows
         )
         changed(self.session, NOTIFICATIONS_WRITTEN, {0})
 

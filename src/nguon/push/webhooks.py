@@ -13,10 +13,7 @@ and `X-Nguon-Notification` (the id again, so a gateway can drop a repeat before 
 """
 
 import asyncio
-import json
-import time
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,12 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from nguon.dispatch.events import EndpointEventType
 from nguon.dispatch.models import UNACKNOWLEDGED, DeliveryStatus
 from nguon.endpoints.models import Endpoint
+from nguon.kit.background import PassLoop
 from nguon.kit.bus import Record
 from nguon.kit.changes import ChangeFeed
 from nguon.kit.consumers import Event
 from nguon.kit.db import utcnow
+from nguon.kit.outbound import Attempt, canonical_json, post_signed
 from nguon.kit.settings import Settings
-from nguon.kit.signing import sign
 from nguon.push.models import Notification, NotificationStatus
 from nguon.push.repository import NOTIFICATIONS_WRITTEN, NotificationRepository
 from nguon.push.signing import push_secret
@@ -46,11 +44,6 @@ RETRY_WINDOW = timedelta(days=1)
 # How often an idle pusher looks for due notifications that no wake-up announced (retries,
 # notifications recorded by another process).
 POLL_SECONDS = 1.0
-# The most of a refusal's body read and kept: enough to say why, never a whole error page.
-EXCERPT_BYTES = 1_000
-EXCERPT_CHARS = 200
-# Refusals that mean "later", not "never".
-RETRYABLE_4XX = frozenset({408, 425, 429})
 
 
 def dedupe_key(event: Event) -> str:
@@ -122,7 +115,7 @@ def notification_body(notification: Notification) -> bytes:
         "bulletin": payload["bulletin"],
         "at": payload["at"],
     }
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return canonical_json(body)
 
 
 def announced_bulletin(notification: Notification) -> tuple[str, int] | None:
@@ -131,25 +124,6 @@ def announced_bulletin(notification: Notification) -> tuple[str, int] | None:
     if notification.type not in ON_AIR_EVENTS or bulletin is None:
         return None
     return str(bulletin["id"]), int(bulletin["revision"])
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """What came of one POST."""
-
-    at: datetime
-    duration_ms: int
-    status_code: int | None  # None: no answer (refused, timed out, cut off)
-    error: str | None  # why it did not succeed; None on 2xx
-
-    @property
-    def accepted(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
-
-    @property
-    def refused(self) -> bool:
-        code = self.status_code
-        return code is not None and 400 <= code < 500 and code not in RETRYABLE_4XX
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,20 +182,6 @@ def settle(notification: Notification, attempt: Attempt, first: float, cap: floa
     return Settlement(NotificationStatus.pending, attempts, due, attempt.error)
 
 
-async def _excerpt(response: httpx.Response) -> str:
-    head = b""
-    async for chunk in response.aiter_bytes():
-        head += chunk
-        if len(head) >= EXCERPT_BYTES:
-            break
-    return head.decode("utf-8", "replace")[:EXCERPT_CHARS]
-
-
-def _describe(error: Exception) -> str:
-    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-    return text[:500]
-
-
 class Pusher:
     """Sends due notifications, up to `push_concurrency` at a time, from any number of workers."""
 
@@ -242,30 +202,18 @@ class Pusher:
             limits=httpx.Limits(max_connections=settings.push_concurrency),
             follow_redirects=False,
         )
-        self._wake = asyncio.Event()
-        # Notifications written in this process wake the pusher as soon as they commit, rather
-        # than at the next poll (the feed is the one the sessionmaker's sessions report to).
-        if feed is not None:
-            feed.subscribe(NOTIFICATIONS_WRITTEN, self.wake)
-
-    def wake(self, _ids: frozenset[int] = frozenset()) -> None:
-        self._wake.set()
+        self.loop = PassLoop(feed, NOTIFICATIONS_WRITTEN, POLL_SECONDS, "webhook_push_failed")
 
     async def run(self) -> None:
-        """Push for as long as the task lives; a failed pass is logged and the next one tries."""
+        """Push for as long as the task lives."""
         try:
-            while True:
-                self._wake.clear()
-                full = False
-                try:
-                    _sent, full = await self._pass()
-                except Exception:
-                    log.exception("webhook_push_failed")
-                if not full:
-                    with suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+            await self.loop.run(self._full_pass)
         finally:
             await self.aclose()
+
+    async def _full_pass(self) -> bool:
+        _sent, full = await self._pass()
+        return full
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -310,38 +258,17 @@ class Pusher:
 
     async def _post(self, notification: Notification, endpoint: Endpoint) -> Attempt:
         assert endpoint.push_url is not None  # unsendable() kept the others back
-        body = notification_body(notification)
-        timestamp = int(time.time())
         secret = push_secret(
             self.signing_secret, endpoint.id, endpoint.code, endpoint.push_secret_generation
         )
-        headers = {
-            "Content-Type": "application/json",
-            "X-Timestamp": str(timestamp),
-            "X-Signature": sign(secret, timestamp, body),
-            "X-Nguon-Notification": notification.public_id,
-        }
-        at = utcnow()
-        started = time.monotonic()
-        status_code: int | None = None
-        error: str | None = None
-        try:
-            # The whole exchange, not each phase of it, is held to the timeout: the lease
-            # counts on it.
-            async with (
-                asyncio.timeout(self.settings.push_timeout_seconds),
-                self.client.stream("POST", endpoint.push_url, content=body, headers=headers) as r,
-            ):
-                excerpt = await _excerpt(r)
-                status_code = r.status_code
-            if not 200 <= status_code < 300:
-                error = f"answered {status_code}: {excerpt}"
-        except TimeoutError:
-            error = f"no answer within {self.settings.push_timeout_seconds:g} s"
-        except (httpx.HTTPError, httpx.InvalidURL) as failure:
-            error = _describe(failure)
-        duration_ms = round((time.monotonic() - started) * 1000)
-        return Attempt(at, duration_ms, status_code, error)
+        return await post_signed(
+            self.client,
+            endpoint.push_url,
+            notification_body(notification),
+            secret,
+            {"X-Nguon-Notification": notification.public_id},
+            self.settings.push_timeout_seconds,
+        )
 
     async def _record(
         self,

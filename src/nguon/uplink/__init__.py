@@ -1,0 +1,1 @@
+"""The link up to the central source system: shared bulletins and daily statistics."""
