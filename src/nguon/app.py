@@ -33,6 +33,7 @@ from nguon.identity.key_cache import API_KEY_CHANGES, ApiKeyCache
 from nguon.identity.repository import ApiKeyRepository
 from nguon.kit.changes import ChangeFeed, watching_changes
 from nguon.kit.db import create_engine, create_sessionmaker
+from nguon.kit.heap import settle_heap
 from nguon.kit.observability import (
     BodyLimitMiddleware,
     Metrics,
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.runs_worker_in_process
             else contextlib.nullcontext(),
         ):
+            settle_heap()
             yield
         await engine.dispose()
 

@@ -28,6 +28,7 @@ from nguon.identity.service import IdentityService
 from nguon.kit.changes import ChangeFeed
 from nguon.kit.db import create_engine, create_sessionmaker
 from nguon.kit.errors import NguonError
+from nguon.kit.heap import settle_heap
 from nguon.kit.migrate import upgrade
 from nguon.kit.observability import configure_logging
 from nguon.kit.settings import Settings, get_settings
@@ -159,6 +160,7 @@ def worker() -> None:
         sessionmaker = create_sessionmaker(engine, info=feed.session_info())
         try:
             async with started(bus), running_worker(settings, engine, sessionmaker, bus, feed):
+                settle_heap()
                 await stop.wait()
         finally:
             await engine.dispose()

@@ -10,18 +10,32 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
 
 from nguon.dispatch.events import ENDPOINT_EVENTS
 from nguon.dispatch.models import Delivery, DeliveryStatus
 from nguon.dispatch.reconciler import Reconciler, backoff
+from nguon.kit.background import in_background
 from nguon.kit.bus import InProcessBus, Record
 from nguon.kit.consumers import Event, idempotent
 from nguon.kit.db import utcnow
-from nguon.kit.outbox import Outbox, OutboxEvent, OutboxRelay
+from nguon.kit.outbox import (
+    RELAY_LOCK_KEY,
+    Outbox,
+    OutboxEvent,
+    OutboxRelay,
+    relay_forever,
+)
 from tests.bulletins.test_workflow import act, text_bulletin
-from tests.conftest import AN_GIANG
+from tests.conftest import AN_GIANG, POSTGRES_URL
+from tests.delivery.test_nothing_lost import until
 from tests.dispatch.test_deliveries import publish
 
 TOPICS = {ENDPOINT_EVENTS: ENDPOINT_EVENTS}
@@ -94,6 +108,60 @@ async def test_the_relay_publishes_committed_events_in_order_and_marks_them(
         await _settle()
     assert [r["n"] for r in received.records] == [0, 1, 2, 3, 4]
     assert all(e.published_at is not None for e in await outbox_events(sessionmaker))
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="LISTEN/NOTIFY is PostgreSQL's")
+async def test_a_commit_elsewhere_wakes_the_relay_without_waiting_for_its_poll(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    # Sessions with no change feed: what an API process's commits are to a worker's relay.
+    bus = InProcessBus()
+    received = Received()
+    relay = OutboxRelay(sessionmaker, bus, TOPICS, poll_seconds=60, retention=timedelta(hours=1))
+    async with (
+        bus.subscription([ENDPOINT_EVENTS], None, received),
+        in_background("relay", lambda: relay_forever(relay, engine, None)),
+    ):
+        for n in range(2):  # the second comes once the relay is surely waiting
+            async with sessionmaker() as session:
+                await Outbox(session).emit(
+                    ENDPOINT_EVENTS, [("AG-1", {"type": "playlist", "n": n})]
+                )
+                await session.commit()
+
+            async def arrived(count: int = n + 1) -> bool:
+                return len(received.records) == count
+
+            await until(arrived, seconds=10)
+    assert [r["n"] for r in received.records] == [0, 1]
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="the relay lock is PostgreSQL's")
+async def test_a_relay_that_stops_leaves_the_lock_to_another_process(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    elsewhere = create_async_engine(engine.url, poolclass=NullPool)  # a session per check
+
+    async def taken_elsewhere() -> bool:
+        async with elsewhere.connect() as connection:
+            lock = {"key": RELAY_LOCK_KEY}
+            taken = await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), lock)
+            if taken:
+                await connection.scalar(text("SELECT pg_advisory_unlock(:key)"), lock)
+            return bool(taken)
+
+    async def held_here() -> bool:
+        return not await taken_elsewhere()
+
+    try:
+        relay = relay_of(sessionmaker, InProcessBus())
+        running = asyncio.create_task(relay_forever(relay, engine, None))
+        await until(held_here, seconds=10)
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        assert await taken_elsewhere()
+    finally:
+        await elsewhere.dispose()
 
 
 async def test_events_relayed_twice_are_processed_once(

@@ -8,6 +8,7 @@ handlers must be idempotent; `nguon.kit.consumers` makes them so.
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 
 from nguon.kit.background import in_background
 
@@ -26,6 +29,14 @@ log = structlog.get_logger()
 # hammered and the log is not flooded.
 RETRY_SECONDS = 1.0
 BATCH_RECORDS = 1_000
+
+
+@functools.lru_cache(maxsize=65_536)
+def partition_of(key: bytes, partitions: tuple[int, ...]) -> int:
+    """The partition `send` would choose for a keyed record: murmur2 of the key, as the Java
+    client does. Remembered, since it is pure Python and the same endpoints' keys come back
+    with every fan-out."""
+    return int(DefaultPartitioner()(key, list(partitions), list(partitions)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,10 +197,28 @@ class KafkaBus:
 
     @staticmethod
     async def _send_all(producer: AIOKafkaProducer, records: Sequence[Record]) -> None:
-        sent = [
-            await producer.send(record.topic, key=record.key.encode(), value=record.value)
-            for record in records
-        ]
+        """Send records in batches built here, one partition at a time, rather than one
+        `send` each: a province-wide fan-out is tens of thousands of records, and this is
+        several times faster. Each record goes to the partition `send` would choose for its
+        key (the default partitioner), so one key's records keep their order."""
+        partitions: dict[str, tuple[int, ...]] = {}
+        open_batches: dict[tuple[str, int], BatchBuilder] = {}
+        sent: list[asyncio.Future[object]] = []
+        for record in records:
+            topic, key = record.topic, record.key.encode()
+            if topic not in partitions:
+                partitions[topic] = tuple(sorted(await producer.partitions_for(topic)))
+            partition = partition_of(key, partitions[topic])
+            batch = open_batches.get((topic, partition))
+            if batch is None:
+                batch = open_batches[topic, partition] = producer.create_batch()
+            if batch.append(key=key, value=record.value, timestamp=None) is None:
+                # Full: send it and start the next (a first record always fits).
+                sent.append(await producer.send_batch(batch, topic, partition=partition))
+                batch = open_batches[topic, partition] = producer.create_batch()
+                batch.append(key=key, value=record.value, timestamp=None)
+        for (topic, partition), batch in open_batches.items():
+            sent.append(await producer.send_batch(batch, topic, partition=partition))
         await asyncio.gather(*sent)
 
     @asynccontextmanager

@@ -7,7 +7,7 @@ stay for `retention` so that a reconnecting client can be told what it missed.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,6 +43,9 @@ log = structlog.get_logger()
 
 # The change-feed topic that wakes this process's relay when a transaction wrote events.
 OUTBOX_WRITTEN = "outbox_written"
+# The PostgreSQL channel that wakes the relay in another process (the API's commits wake the
+# worker's): NOTIFY is sent when, and only if, the transaction commits.
+OUTBOX_CHANNEL = "nguon_outbox"
 # pg_try_advisory_lock key of the relay: "nguon-relay" folded into a bigint.
 RELAY_LOCK_KEY = 0x6E67756F6E72656C
 # How often a relay checks that it still holds the lock, and a standby that it could take it.
@@ -120,6 +123,9 @@ class Outbox:
             ],
         )
         changed(self.session, OUTBOX_WRITTEN, {0})
+        if self.session.get_bind().dialect.name == "postgresql":
+            # PostgreSQL folds a transaction's identical notifications into one.
+            await self.session.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
 
     async def since(self, topic: str, key: str, after_id: int, limit: int) -> list[StoredEvent]:
         """A key's events after an id, oldest first: what a reconnecting client missed."""
@@ -232,19 +238,37 @@ class OutboxRelay:
 async def holding_relay_lock(engine: AsyncEngine) -> AsyncIterator[AsyncConnection | None]:
     """The connection that holds the relay lock, or None when another process holds it.
 
-    On PostgreSQL the advisory lock lives as long as its connection, so a relay that dies frees
-    it; an embedded SQLite hub is one process and needs no lock (the connection is still given,
-    so that both backends run the same code)."""
+    On PostgreSQL the advisory lock lives as long as its database session, so a relay that
+    dies frees it; an embedded SQLite hub is one process and needs no lock (the connection is
+    still given, so that both backends run the same code)."""
+    postgresql = engine.dialect.name == "postgresql"
     async with engine.connect() as connection:
         held = True
-        if engine.dialect.name == "postgresql":
+        if postgresql:
             held = bool(
                 await connection.scalar(
                     text("SELECT pg_try_advisory_lock(:key)"), {"key": RELAY_LOCK_KEY}
                 )
             )
         await connection.commit()
-        yield connection if held else None
+        try:
+            yield connection if held else None
+        finally:
+            if held and postgresql:
+                # Back in the pool, the session would keep the lock (and the relay's LISTEN)
+                # from every relay, this process's next try included: end it instead.
+                await connection.invalidate()
+
+
+async def _listen(connection: AsyncConnection, wake: Callable[[], None]) -> None:
+    """On PostgreSQL, have other processes' commits of events wake the relay at once, rather
+    than at its next poll. The lock's connection listens, so the two end together."""
+    if connection.dialect.name != "postgresql":
+        return
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    await driver.add_listener(OUTBOX_CHANNEL, lambda *_notification: wake())
 
 
 async def _keep_alive(connection: AsyncConnection) -> None:
@@ -263,6 +287,7 @@ async def relay_forever(relay: OutboxRelay, engine: AsyncEngine, feed: ChangeFee
         try:
             async with holding_relay_lock(engine) as connection:
                 if connection is not None:
+                    await _listen(connection, relay.wake)
                     log.info("outbox_relay_started")
                     await _first_failure(relay.run(), _keep_alive(connection))
         except Exception:  # a lost connection or broker: stand by and take the lock again
