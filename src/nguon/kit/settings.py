@@ -86,7 +86,10 @@ class Settings(BaseSettings):
         "means yes on the in-process bus and no with Kafka (run `nguon worker`)",
     )
     relay_poll_seconds: float = Field(
-        default=0.1, gt=0, le=10, description="How often the relay looks for new events"
+        default=0.1,
+        gt=0,
+        le=10,
+        description="How often the relay looks for new events it was not woken for",
     )
     outbox_retention_hours: float = Field(
         default=24, gt=0, description="How long published events stay for reconnecting clients"
