@@ -11,10 +11,11 @@ from nguon.kit.errors import NguonError
 
 
 class CentralRefusal(NguonError):
-    answer: ClassVar[str]
+    # The answer's name, where it is not the problem's slug.
+    answer: ClassVar[str | None] = None
 
     def __init__(self, detail: str, **extensions: Any) -> None:
-        super().__init__(detail, answer=self.answer, **extensions)
+        super().__init__(detail, answer=self.answer or self.slug, **extensions)
 
 
 class SchemaInvalid(CentralRefusal):
@@ -22,61 +23,54 @@ class SchemaInvalid(CentralRefusal):
 
 
 class SignatureInvalid(CentralRefusal):
-    status, slug, title, answer = 401, "signature-invalid", "Bad signature", "signature-invalid"
+    status, slug, title = 401, "signature-invalid", "Bad signature"
 
 
 class TimestampOutOfRange(CentralRefusal):
     status, slug, title = 401, "timestamp-out-of-range", "Timestamp out of range"
-    answer = "timestamp-out-of-range"
 
 
 class SignatureReplayed(CentralRefusal):
-    status, slug, title, answer = 409, "signature-replayed", "Replayed", "signature-replayed"
+    status, slug, title = 409, "signature-replayed", "Replayed"
 
 
 class ReferenceMissing(CentralRefusal):
-    status, slug, title, answer = 422, "reference-missing", "Unknown reference", "reference-missing"
+    status, slug, title = 422, "reference-missing", "Unknown reference"
 
 
 class ReferenceExpired(CentralRefusal):
-    status, slug, title, answer = 410, "reference-expired", "Reference expired", "reference-expired"
+    status, slug, title = 410, "reference-expired", "Reference expired"
 
 
 class AreaOutsideProvince(CentralRefusal):
     status, slug, title = 422, "area-outside-province", "Area outside the province"
-    answer = "area-outside-province"
 
 
 class AlertExpired(CentralRefusal):
-    status, slug, title, answer = 422, "alert-expired", "Alert expired", "alert-expired"
+    status, slug, title = 422, "alert-expired", "Alert expired"
 
 
 class NotActionable(CentralRefusal):
-    status, slug, title, answer = 422, "not-actionable", "Nothing to broadcast", "not-actionable"
+    status, slug, title = 422, "not-actionable", "Nothing to broadcast"
 
 
 class ResourceHostNotAllowed(CentralRefusal):
     status, slug, title = 422, "resource-host-not-allowed", "Resource host not allowed"
-    answer = "resource-host-not-allowed"
 
 
 # 422 rather than 413: what is too large is a file the hub fetched, not the request.
 class ResourceTooLarge(CentralRefusal):
     status, slug, title = 422, "resource-too-large", "Resource too large"
-    answer = "resource-too-large"
 
 
 class ResourceDigestMismatch(CentralRefusal):
     status, slug, title = 422, "resource-digest-mismatch", "Resource digest mismatch"
-    answer = "resource-digest-mismatch"
 
 
 # 502: the hub could not get what the message points at; the same message may succeed later.
 class ResourceUnavailable(CentralRefusal):
     status, slug, title = 502, "resource-unavailable", "Resource unavailable"
-    answer = "resource-unavailable"
 
 
 class ResourceInvalid(CentralRefusal):
     status, slug, title = 422, "resource-invalid", "Resource not usable audio"
-    answer = "resource-invalid"
