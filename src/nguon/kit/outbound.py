@@ -5,7 +5,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -37,6 +37,11 @@ class Attempt:
     def refused(self) -> bool:
         code = self.status_code
         return code is not None and 400 <= code < 500 and code not in RETRYABLE_4XX
+
+    def retry_at(self, attempts: int, first: float, cap: float) -> datetime:
+        """When to try again after the `attempts`-th attempt: `first` seconds, doubling with
+        each attempt up to `cap`."""
+        return self.at + timedelta(seconds=min(first * 2 ** (attempts - 1), cap))
 
 
 def canonical_json(body: dict[str, Any]) -> bytes:

@@ -176,7 +176,7 @@ def settle(notification: Notification, attempt: Attempt, first: float, cap: floa
             attempt.error,
             delivery=DeliveryStatus.failed,
         )
-    due = attempt.at + timedelta(seconds=min(first * 2 ** (attempts - 1), cap))
+    due = attempt.retry_at(attempts, first, cap)
     if due > notification.expires_at:
         return Settlement(NotificationStatus.expired, attempts, attempt.at, attempt.error)
     return Settlement(NotificationStatus.pending, attempts, due, attempt.error)

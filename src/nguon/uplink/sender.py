@@ -133,9 +133,12 @@ class UplinkSender:
         elif attempt.refused and attempt.status_code not in KEY_REFUSALS:
             status, due = UplinkStatus.failed, attempt.at
         else:
-            first = self.settings.uplink_retry_seconds
-            wait = min(first * 2 ** (attempts - 1), self.settings.uplink_retry_max_seconds)
-            status, due = UplinkStatus.pending, attempt.at + timedelta(seconds=wait)
+            status = UplinkStatus.pending
+            due = attempt.retry_at(
+                attempts,
+                self.settings.uplink_retry_seconds,
+                self.settings.uplink_retry_max_seconds,
+            )
         async with self.sessionmaker() as session:
             repository = UplinkRepository(session)
             await repository.add_attempt(
