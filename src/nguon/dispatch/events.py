@@ -5,19 +5,19 @@ endpoint, keyed by the endpoint's code so that one endpoint's events keep their 
 bus. Server-sent events and vendor webhooks carry these events; the playlist stays the truth.
 """
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.bulletins.enums import Priority
 from nguon.bulletins.models import Bulletin
 from nguon.endpoints.repository import EndpointRepository
-from nguon.kit.db import utcnow
+from nguon.kit.db import json_object_text, utcnow
 from nguon.kit.outbox import Outbox
 
 # The outbox topic of endpoint events (its Kafka name is the setting kafka_topic_endpoint_events).
@@ -85,30 +85,27 @@ class EndpointEvents:
         bulletin: BulletinNote | None = None,
     ) -> None:
         """What these endpoints play has changed: move their playlist version and tell them."""
-        await self.announce(await self.endpoints.touch(endpoint_ids), kind, bulletin)
+        await self.endpoints.touch(endpoint_ids)
+        await self.announce(endpoint_ids, kind, bulletin)
 
     async def announce(
         self,
-        endpoints: Sequence[tuple[str, int]],
+        endpoint_ids: Collection[int] | Select[int],
         kind: EndpointEventType,
         bulletin: BulletinNote | None,
     ) -> None:
-        """Emit `kind` to each (code, playlist version) without changing anything."""
-        at = utcnow().isoformat()
-        note = bulletin.as_json() if bulletin else None
-        await self.outbox.emit(
-            ENDPOINT_EVENTS,
-            [
-                (
-                    code,
-                    {
-                        "type": kind.value,
-                        "endpoint": code,
-                        "playlist_version": version,
-                        "bulletin": note,
-                        "at": at,
-                    },
-                )
-                for code, version in endpoints
-            ],
+        """Emit `kind` to each endpoint, with its current playlist version, without changing
+        anything. The database writes the events: a province-wide emergency is ten thousand."""
+        if not isinstance(endpoint_ids, Select) and not endpoint_ids:
+            return
+        current = self.endpoints.playlist_versions(endpoint_ids).subquery()
+        payload = json_object_text(
+            {
+                "type": kind.value,
+                "endpoint": current.c.code,
+                "playlist_version": current.c.version,
+                "bulletin": bulletin.as_json() if bulletin else None,
+                "at": utcnow().isoformat(),
+            }
         )
+        await self.outbox.emit_selected(ENDPOINT_EVENTS, select(current.c.code, payload))

@@ -59,10 +59,10 @@ class Reconciler:
             *await self.deliveries.due_for_repush(now, self.repush, connected_since, BATCH),
             *await self.deliveries.due_for_redrive(now, self.waits, connected_since, BATCH),
         ]
-        by_bulletin: dict[BulletinNote, list[tuple[str, int]]] = defaultdict(list)
-        for delivery, bulletin, code, version in due:
-            by_bulletin[BulletinNote.of(bulletin, delivery.revision)].append((code, version))
+        by_bulletin: dict[BulletinNote, list[int]] = defaultdict(list)
+        for delivery, bulletin in due:
+            by_bulletin[BulletinNote.of(bulletin, delivery.revision)].append(delivery.endpoint_id)
         for note, endpoints in by_bulletin.items():
             await self.events.announce(endpoints, on_air_event(note.priority), note)
-        await self.deliveries.mark_driven([delivery.id for delivery, *_rest in due], now)
+        await self.deliveries.mark_driven([delivery.id for delivery, _bulletin in due], now)
         return len(due)

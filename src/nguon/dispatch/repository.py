@@ -1,9 +1,24 @@
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import ColumnElement, Select, Table, Text, and_, not_, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    Table,
+    Text,
+    and_,
+    false,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,10 +34,10 @@ from nguon.dispatch.models import (
 )
 from nguon.endpoints.models import Endpoint, EndpointHeartbeat, EndpointPlaylist
 from nguon.endpoints.windows import EndpointKind
-from nguon.kit.db import insert_new, insert_rows, utcnow
+from nguon.kit.db import UTCDateTime, insert_new, utcnow
 
-# What the reconciler re-drives: a delivery, its bulletin, the endpoint's code and playlist version.
-Redrivable = tuple[Delivery, Bulletin, str, int]
+# What the reconciler re-drives: a delivery and its bulletin.
+Redrivable = tuple[Delivery, Bulletin]
 
 
 def repushed(connected_since: datetime) -> ColumnElement[bool]:
@@ -45,38 +60,26 @@ class DeliveryRepository:
         self.session = session
 
     async def reachable_endpoints(
-        self, area_paths: Sequence[str], endpoint_codes: Sequence[str], kinds: set[EndpointKind]
-    ) -> Sequence[tuple[int, list[str]]]:
-        """The id and languages of enabled endpoints of the given kinds in any of the areas, or
-        named directly. Columns, not entities: a province-wide bulletin reaches thousands. The
-        languages come as their stored JSON text and each distinct list is parsed once: a
-        province has a handful of lists over its thousands of endpoints."""
+        self,
+        area_paths: Sequence[str],
+        endpoint_codes: Sequence[str],
+        kinds: set[EndpointKind],
+        speaks: Callable[[list[str]], bool],
+    ) -> Select[int]:
+        """The enabled endpoints of the given kinds in any of the areas, or named directly,
+        whose languages `speaks` accepts, as a query of their ids. A province has a handful of
+        distinct language lists over its thousands of endpoints: each is read and judged once,
+        and the endpoints are chosen by their list's stored text, in the database."""
         reach: list[ColumnElement[bool]] = [
             Endpoint.area_path.startswith(path, autoescape=True) for path in area_paths
         ]
         if endpoint_codes:
             reach.append(Endpoint.code.in_(endpoint_codes))
-        if not reach:
-            return []
-        result = await self.session.execute(
-            select(Endpoint.id, sql_cast(Endpoint.languages, Text)).where(
-                Endpoint.enabled, Endpoint.kind.in_(kinds), or_(*reach)
-            )
-        )
-        parsed: dict[str, list[str]] = {}
-
-        def languages(stored: str) -> list[str]:
-            if stored not in parsed:
-                parsed[stored] = json.loads(stored)
-            return parsed[stored]
-
-        return [(endpoint_id, languages(stored)) for endpoint_id, stored in result.all()]
-
-    async def of_bulletin(self, bulletin_id: str) -> Sequence[Delivery]:
-        result = await self.session.scalars(
-            select(Delivery).where(Delivery.bulletin_id == bulletin_id)
-        )
-        return result.all()
+        stored_languages = sql_cast(Endpoint.languages, Text)
+        reached = and_(Endpoint.enabled, Endpoint.kind.in_(kinds), or_(false(), *reach))
+        lists = await self.session.scalars(select(stored_languages).where(reached).distinct())
+        spoken = [stored for stored in lists.all() if speaks(json.loads(stored))]
+        return select(Endpoint.id).where(reached, stored_languages.in_(spoken))
 
     async def with_endpoints(self, bulletin_id: str) -> Sequence[tuple[Delivery, Endpoint]]:
         result = await self.session.execute(
@@ -159,13 +162,11 @@ class DeliveryRepository:
 
     async def _claim(self, *due: ColumnElement[bool], limit: int) -> Sequence[Redrivable]:
         """Unacknowledged live deliveries to enabled endpoints that meet `due`, the longest
-        untold first, with the bulletin and the endpoint's code and playlist version. Rows
-        another worker is re-driving are skipped."""
+        untold first, with the bulletin. Rows another worker is re-driving are skipped."""
         result = await self.session.execute(
-            select(Delivery, Bulletin, Endpoint.code, EndpointPlaylist.version)
+            select(Delivery, Bulletin)
             .join(Bulletin, Bulletin.id == Delivery.bulletin_id)
             .join(Endpoint, Endpoint.id == Delivery.endpoint_id)
-            .join(EndpointPlaylist, EndpointPlaylist.endpoint_id == Endpoint.id)
             .where(
                 Delivery.status.in_(UNACKNOWLEDGED),
                 Bulletin.on_air_revision.is_not(None),
@@ -176,7 +177,7 @@ class DeliveryRepository:
             .limit(limit)
             .with_for_update(skip_locked=True, of=Delivery)
         )
-        return [(d, bulletin, code, version) for d, bulletin, code, version in result.all()]
+        return [(delivery, bulletin) for delivery, bulletin in result.all()]
 
     async def mark_driven(self, delivery_ids: Sequence[int], now: datetime) -> None:
         await self.session.execute(
@@ -193,27 +194,73 @@ class DeliveryRepository:
         )
 
     async def add_pending(
-        self, bulletin_id: str, revision: int, endpoint_ids: Sequence[int], now: datetime
+        self, bulletin_id: str, revision: int, endpoints: Select[int], now: datetime
     ) -> None:
-        """New deliveries in one statement: a province-wide emergency makes thousands."""
-        if endpoint_ids:
-            await insert_rows(
-                self.session,
-                cast(Table, Delivery.__table__),
-                [
-                    {
-                        "bulletin_id": bulletin_id,
-                        "endpoint_id": endpoint_id,
-                        "revision": revision,
-                        "status": DeliveryStatus.pending,
-                        "driven_at": now,
-                        "drives": 0,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for endpoint_id in endpoint_ids
-                ],
+        """A pending delivery to each of the endpoints that has none of the bulletin yet, in one
+        statement: a province-wide emergency makes ten thousand."""
+        deliveries = cast(Table, Delivery.__table__)
+        values = {
+            "bulletin_id": literal(bulletin_id, String),
+            "endpoint_id": Endpoint.id,
+            "revision": literal(revision, Integer),
+            "status": literal(DeliveryStatus.pending.value, String),
+            "driven_at": literal(now, UTCDateTime()),
+            "drives": literal(0, Integer),
+            "created_at": literal(now, UTCDateTime()),
+            "updated_at": literal(now, UTCDateTime()),
+        }
+        await self.session.execute(
+            insert(deliveries).from_select(
+                list(values),
+                select(*values.values()).where(
+                    Endpoint.id.in_(endpoints),
+                    Endpoint.id.not_in(
+                        select(Delivery.endpoint_id).where(Delivery.bulletin_id == bulletin_id)
+                    ),
+                ),
             )
+        )
+
+    async def renew(
+        self, bulletin_id: str, revision: int, endpoints: Select[int], now: datetime
+    ) -> None:
+        """The bulletin's deliveries to these endpoints that are of another revision, or ended,
+        start again as pending: a new revision must be fetched again, even where the old one
+        was played."""
+        await self.session.execute(
+            update(Delivery)
+            .where(
+                Delivery.bulletin_id == bulletin_id,
+                Delivery.endpoint_id.in_(endpoints),
+                or_(Delivery.revision != revision, Delivery.status.in_(ENDED)),
+            )
+            .values(
+                revision=revision,
+                status=DeliveryStatus.pending,
+                detail=None,
+                driven_at=now,
+                drives=0,
+                delivered_at=None,
+                acked_at=None,
+            )
+        )
+
+    async def revoke_others(
+        self, bulletin_id: str, endpoints: Select[int], detail: str
+    ) -> Sequence[int]:
+        """Revoke the bulletin's live deliveries to endpoints other than these; returns those
+        endpoints."""
+        result = await self.session.execute(
+            update(Delivery)
+            .where(
+                Delivery.bulletin_id == bulletin_id,
+                Delivery.status.not_in(ENDED),
+                Delivery.endpoint_id.not_in(endpoints),
+            )
+            .values(status=DeliveryStatus.revoked, detail=detail)
+            .returning(Delivery.endpoint_id)
+        )
+        return result.scalars().all()
 
     async def close_all(self, bulletin_id: str, status: DeliveryStatus) -> None:
         """Withdraw every delivery of a bulletin that has not ended otherwise."""

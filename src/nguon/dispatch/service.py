@@ -13,7 +13,7 @@ from nguon.bulletins.enums import BulletinKind
 from nguon.bulletins.models import Bulletin
 from nguon.communes.repository import CommuneRepository
 from nguon.dispatch.events import BulletinNote, EndpointEvents, EndpointEventType, on_air_event
-from nguon.dispatch.models import ENDED, Delivery, DeliveryStatus
+from nguon.dispatch.models import Delivery, DeliveryStatus
 from nguon.dispatch.playlist import NO_PROGRAMME, Entry, OnAir, Programme, plan
 from nguon.dispatch.repository import DeliveryRepository
 from nguon.dispatch.schemas import PlaylistItem, PlaylistMedia, PlaylistRead, PlaylistWindow
@@ -50,11 +50,12 @@ class Dispatcher:
         self.repository = DeliveryRepository(session)
         self.areas = AreaRepository(session)
         self.events = EndpointEvents(session)
-        self.session = session
 
-    async def dispatch(self, bulletin: Bulletin) -> int:
+    async def dispatch(self, bulletin: Bulletin) -> None:
         """Record a delivery of the bulletin's on-air revision to every endpoint it reaches,
-        idempotently; endpoints no longer reached have theirs revoked. Returns how many."""
+        idempotently; endpoints no longer reached have theirs revoked. The rows are chosen and
+        written by the database: a province-wide emergency is ten thousand deliveries and as
+        many events."""
         area_paths: list[str] = []
         endpoint_codes: list[str] = []
         for code in bulletin.targets:
@@ -63,42 +64,23 @@ class Dispatcher:
                 area_paths.append(area.path)
             else:
                 endpoint_codes.append(code)
-        reachable = await self.repository.reachable_endpoints(
-            area_paths, endpoint_codes, PLAYED_BY[bulletin.kind]
+        wanted = await self.repository.reachable_endpoints(
+            area_paths,
+            endpoint_codes,
+            PLAYED_BY[bulletin.kind],
+            lambda languages: speaks(languages, bulletin.language),
         )
-        wanted = {
-            endpoint_id
-            for endpoint_id, languages in reachable
-            if speaks(languages, bulletin.language)
-        }
-        existing = {d.endpoint_id: d for d in await self.repository.of_bulletin(bulletin.id)}
         revision = bulletin.on_air_revision or bulletin.revision
         now = utcnow()
-        await self.repository.add_pending(
-            bulletin.id, revision, sorted(wanted - set(existing)), now
+        dropped = await self.repository.revoke_others(
+            bulletin.id, wanted, "no longer targeted by the bulletin"
         )
-        dropped: set[int] = set()
-        for endpoint_id, delivery in existing.items():
-            if endpoint_id in wanted:
-                # A new revision must be fetched again, even where the old one was played.
-                if delivery.revision != revision or delivery.status in ENDED:
-                    delivery.revision = revision
-                    delivery.status = DeliveryStatus.pending
-                    delivery.detail = None
-                    delivery.driven_at = now
-                    delivery.drives = 0
-                    delivery.delivered_at = None
-                    delivery.acked_at = None
-            elif delivery.status not in ENDED:
-                delivery.status = DeliveryStatus.revoked
-                delivery.detail = "no longer targeted by the bulletin"
-                dropped.add(endpoint_id)
-        await self.session.flush()
+        await self.repository.renew(bulletin.id, revision, wanted, now)
+        await self.repository.add_pending(bulletin.id, revision, wanted, now)
         note = BulletinNote.of(bulletin, revision)
         live = self.repository.live_endpoints(bulletin.id)
         await self.events.changed(live, on_air_event(bulletin.priority), note)
         await self.events.changed(dropped, EndpointEventType.revocation, note)
-        return len(wanted)
 
     async def withdraw(self, bulletin: Bulletin, status: DeliveryStatus) -> None:
         """End the bulletin's live deliveries (revoked or expired) and tell their endpoints."""

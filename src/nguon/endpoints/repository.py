@@ -2,14 +2,14 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from nguon.endpoints.models import Endpoint, EndpointHeartbeat, EndpointPlaylist
 from nguon.endpoints.windows import EndpointKind
 from nguon.kit.changes import changed
-from nguon.kit.db import insert_rows, utcnow
+from nguon.kit.db import insert_rows, one_of, utcnow
 
 # The topic of the change feed that names endpoints whose playlist may have changed.
 PLAYLIST_CHANGES = "endpoint_playlist"
@@ -98,35 +98,41 @@ class EndpointRepository:
         )
         return ids
 
-    async def touch(self, endpoints: Collection[int] | Select[int]) -> list[tuple[str, int]]:
-        """What these endpoints play may have changed: their playlist version moves on.
-        `endpoints` is ids, or a query of them (thousands need not travel as parameters).
-        Returns each one's code and new version."""
+    def _among(self, endpoints: Collection[int] | Select[int]) -> ColumnElement[bool]:
+        """The playlists of these endpoints: ids, or a query of them (thousands need not
+        travel as parameters)."""
+        column = EndpointPlaylist.endpoint_id
+        if isinstance(endpoints, Select):
+            return column.in_(endpoints)
+        return one_of(column, endpoints, self.session.get_bind().dialect)
+
+    async def touch(self, endpoints: Collection[int] | Select[int]) -> None:
+        """What these endpoints play may have changed: their playlist version moves on."""
         if not isinstance(endpoints, Select) and not endpoints:
-            return []
+            return
         playlists = cast(Table, EndpointPlaylist.__table__)
         # A Core statement: the ORM would look up every returned row in the identity map, which
         # for a province-wide bulletin costs more than the UPDATE. The few playlists loaded in
         # this session are brought up to date below instead.
         result = await self.session.execute(
             update(playlists)
-            .where(playlists.c.endpoint_id.in_(endpoints))
+            .where(self._among(endpoints))
             .values(version=playlists.c.version + 1, changed_at=utcnow())
-            .returning(
-                playlists.c.endpoint_id,
-                select(Endpoint.code)
-                .where(Endpoint.id == playlists.c.endpoint_id)
-                .scalar_subquery(),
-                playlists.c.version,
-            )
+            .returning(playlists.c.endpoint_id, playlists.c.version)
         )
-        rows = result.all()
-        versions = {endpoint_id: version for endpoint_id, _code, version in rows}
+        versions: dict[int, int] = {endpoint_id: version for endpoint_id, version in result.all()}
         for loaded in list(self.session.identity_map.values()):
             if isinstance(loaded, EndpointPlaylist) and loaded.endpoint_id in versions:
                 set_committed_value(loaded, "version", versions[loaded.endpoint_id])
         changed(self.session, PLAYLIST_CHANGES, versions)
-        return [(code, version) for _id, code, version in rows]
+
+    def playlist_versions(self, endpoints: Collection[int] | Select[int]) -> Select[str, int]:
+        """The code and current playlist version of each of these endpoints, as a query."""
+        return (
+            select(Endpoint.code, EndpointPlaylist.version)
+            .join(EndpointPlaylist, EndpointPlaylist.endpoint_id == Endpoint.id)
+            .where(self._among(endpoints))
+        )
 
     async def playlist_changed_since(self, since: datetime) -> Sequence[int]:
         result = await self.session.scalars(

@@ -23,21 +23,20 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    any_,
     delete,
+    insert,
     literal,
     select,
     text,
     update,
 )
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nguon.kit.bus import Bus, Record
 from nguon.kit.changes import ChangeFeed, changed
-from nguon.kit.db import Base, UTCDateTime, insert_rows, utcnow
+from nguon.kit.db import Base, JsonFromText, UTCDateTime, insert_rows, one_of, utcnow
 
 log = structlog.get_logger()
 
@@ -122,6 +121,31 @@ class Outbox:
                 for key, payload in events
             ],
         )
+        await self._written()
+
+    async def emit_selected(self, topic: str, events: Select[str, str]) -> None:
+        """Write the events of `topic` that a query selects, (key, payload JSON text) each: a
+        province-wide fan-out writes its ten thousand events without them passing through this
+        process."""
+        selected = events.subquery()
+        key, payload = selected.c
+        outbox = cast(Table, OutboxEvent.__table__)
+        await self.session.execute(
+            insert(outbox).from_select(
+                ["topic", "key", "payload", "created_at"],
+                select(
+                    literal(topic, String),
+                    key,
+                    JsonFromText(payload),
+                    literal(utcnow(), UTCDateTime()),
+                ),
+            )
+        )
+        await self._written()
+
+    async def _written(self) -> None:
+        """Wake the relays once the transaction commits: this process's through the change
+        feed, other processes' by NOTIFY."""
         changed(self.session, OUTBOX_WRITTEN, {0})
         if self.session.get_bind().dialect.name == "postgresql":
             # PostgreSQL folds a transaction's identical notifications into one.
@@ -150,13 +174,8 @@ class Outbox:
 
     async def mark_published(self, ids: Sequence[int]) -> None:
         outbox = cast(Table, OutboxEvent.__table__)
-        # Core, not ORM: nothing loaded needs synchronising, and a relay batch is thousands of
-        # ids, which travel as one array on PostgreSQL.
-        chosen = (
-            outbox.c.id == any_(literal(list(ids), ARRAY(BigInteger)))
-            if self.session.get_bind().dialect.name == "postgresql"
-            else outbox.c.id.in_(ids)
-        )
+        # Core, not ORM: nothing loaded needs synchronising.
+        chosen = one_of(outbox.c.id, ids, self.session.get_bind().dialect)
         await self.session.execute(update(outbox).where(chosen).values(published_at=utcnow()))
 
     async def prune(self, before: datetime) -> int:

@@ -10,7 +10,7 @@ from nguon.dispatch.events import EndpointEventType
 from nguon.dispatch.models import ENDED, Delivery, DeliveryStatus, moving_to
 from nguon.endpoints.models import Endpoint
 from nguon.kit.changes import changed
-from nguon.kit.db import insert_new, utcnow
+from nguon.kit.db import insert_new, one_of, utcnow
 from nguon.push.models import Notification, NotificationAttempt, NotificationStatus
 
 # The change-feed topic that wakes this process's pusher when a transaction wrote notifications.
@@ -27,7 +27,9 @@ class NotificationRepository:
             return {}
         result = await self.session.execute(
             select(Endpoint.code, Endpoint.id).where(
-                Endpoint.code.in_(codes), Endpoint.enabled, Endpoint.push_url.is_not(None)
+                one_of(Endpoint.code, codes, self.session.get_bind().dialect),
+                Endpoint.enabled,
+                Endpoint.push_url.is_not(None),
             )
         )
         return {code: endpoint_id for code, endpoint_id in result.all()}
