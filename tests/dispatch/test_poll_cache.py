@@ -7,10 +7,12 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nguon.app import create_app
 from nguon.areas.sources import AreaRecord
+from nguon.endpoints.models import Endpoint
 from nguon.identity.roles import Role
 from nguon.kit.changes import publish_changes
 from nguon.kit.db import utcnow
@@ -71,6 +73,16 @@ async def test_a_switched_off_endpoint_is_told_at_once(
     assert answer.json()["items"] == []
 
 
+async def flash_flood(client: AsyncClient, board: dict[str, Any]) -> None:
+    """A new emergency on the board: its playlist changes."""
+    await publish(
+        client,
+        board["publisher"],
+        board["editor"],
+        text_bulletin(AN_GIANG, title="Lũ quét", priority="emergency"),
+    )
+
+
 @pytest.fixture
 async def second_process(settings: Settings, engine: AsyncEngine) -> AsyncIterator[FastAPI]:
     """Another API process on the same database, with caches of its own."""
@@ -87,14 +99,34 @@ async def test_another_process_learns_a_change_from_the_database(
         etag = (await poll(other, board["key"])).headers["etag"]
         assert (await poll(other, board["key"], etag)).status_code == 304
         since = utcnow() - timedelta(seconds=1)
-        await publish(
-            client,
-            board["publisher"],
-            board["editor"],
-            text_bulletin(AN_GIANG, title="Lũ quét", priority="emergency"),
-        )
+        await flash_flood(client, board)
         state = second_process.state
         await publish_changes(state.sessionmaker, state.changes, state.change_sources, since)
         changed = await poll(other, board["key"], etag)
         assert changed.status_code == 200
         assert "Lũ quét" in {item["title"] for item in changed.json()["items"]}
+
+
+async def test_a_change_heard_again_keeps_the_new_playlist_in_memory(
+    client: AsyncClient, board: dict[str, Any], second_process: FastAPI
+) -> None:
+    """The sync loop reads each change on several passes (they overlap): after a province-wide
+    emergency, ten thousand devices fetch the new playlist once, not once per pass."""
+    state = second_process.state
+    transport = ASGITransport(app=second_process)
+    async with AsyncClient(transport=transport, base_url="http://hub-2.test") as other:
+        since = utcnow() - timedelta(seconds=1)
+        await flash_flood(client, board)
+        await publish_changes(state.sessionmaker, state.changes, state.change_sources, since)
+        fetched = await poll(other, board["key"])
+        assert "Lũ quét" in {item["title"] for item in fetched.json()["items"]}
+        async with state.sessionmaker() as session:
+            endpoint_id = await session.scalar(
+                select(Endpoint.id).where(Endpoint.code == "CACHE-BOARD")
+            )
+        assert endpoint_id is not None
+        rendered = state.playlists.get(endpoint_id, utcnow())
+        assert rendered is not None
+        await publish_changes(state.sessionmaker, state.changes, state.change_sources, since)
+        assert state.playlists.get(endpoint_id, utcnow()) is rendered
+        assert (await poll(other, board["key"], fetched.headers["etag"])).status_code == 304

@@ -5,8 +5,7 @@ anything that ends) or until the endpoint's playlist changes: this process drops
 transaction commits (the change feed), other processes when their sync loop reads the change.
 """
 
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Mapping
 from datetime import datetime
 
 from prometheus_client import Counter
@@ -22,25 +21,27 @@ from nguon.kit.db import utcnow
 class PlaylistCache:
     def __init__(self) -> None:
         self._entries: dict[int, RenderedPlaylist] = {}
-        # Counts the drops per endpoint, so that a render that raced a change is not kept.
-        self._generations: defaultdict[int, int] = defaultdict(int)
+        # The newest playlist version heard of per endpoint: a render of an older one is stale,
+        # even one that finishes after the change was heard.
+        self._newest: dict[int, int] = {}
 
     def get(self, endpoint_id: int, now: datetime) -> RenderedPlaylist | None:
         entry = self._entries.get(endpoint_id)
         return entry if entry is not None and now < entry.fresh_until else None
 
-    def generation(self, endpoint_id: int) -> int:
-        return self._generations[endpoint_id]
-
-    def put(self, rendered: RenderedPlaylist, generation: int) -> None:
-        """Keep a render unless the endpoint changed since `generation` was read."""
-        if self._generations[rendered.endpoint_id] == generation:
+    def put(self, rendered: RenderedPlaylist) -> None:
+        """Keep a render unless a newer version of the playlist has been heard of."""
+        if rendered.version >= self._newest.get(rendered.endpoint_id, rendered.version):
             self._entries[rendered.endpoint_id] = rendered
 
-    def drop(self, endpoint_ids: Iterable[int]) -> None:
-        for endpoint_id in endpoint_ids:
-            self._entries.pop(endpoint_id, None)
-            self._generations[endpoint_id] += 1
+    def drop(self, versions: Mapping[int, int]) -> None:
+        """These endpoints' playlists changed to these versions: renders of older ones go.
+        A render of the new version stays, however often the change is heard again."""
+        for endpoint_id, version in versions.items():
+            self._newest[endpoint_id] = max(version, self._newest.get(endpoint_id, version))
+            entry = self._entries.get(endpoint_id)
+            if entry is not None and entry.version < version:
+                del self._entries[endpoint_id]
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:

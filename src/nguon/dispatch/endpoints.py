@@ -64,9 +64,8 @@ async def device_playlist(
     assert device.endpoint_id is not None  # endpoint keys always name their endpoint
     rendered = cache.get(device.endpoint_id, now)
     if rendered is None:
-        generation = cache.generation(device.endpoint_id)
         rendered = await PlaylistService(session).for_device(device, now)
-        cache.put(rendered, generation)
+        cache.put(rendered)
     return playlist_response(rendered, if_none_match)
 
 

@@ -134,8 +134,11 @@ class EndpointRepository:
             .where(self._among(endpoints))
         )
 
-    async def playlist_changed_since(self, since: datetime) -> Sequence[int]:
-        result = await self.session.scalars(
-            select(EndpointPlaylist.endpoint_id).where(EndpointPlaylist.changed_at >= since)
+    async def playlist_changed_since(self, since: datetime) -> dict[int, int]:
+        """The endpoints whose playlist changed since then, each with its version now."""
+        result = await self.session.execute(
+            select(EndpointPlaylist.endpoint_id, EndpointPlaylist.version).where(
+                EndpointPlaylist.changed_at >= since
+            )
         )
-        return result.all()
+        return {endpoint_id: version for endpoint_id, version in result.all()}

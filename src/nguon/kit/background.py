@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 if TYPE_CHECKING:  # the change feed runs its own loops from here
-    from nguon.kit.changes import ChangeFeed
+    from nguon.kit.changes import ChangeFeed, Changes
 
 log = structlog.get_logger()
 
@@ -44,7 +44,7 @@ class PassLoop:
         if feed is not None:
             feed.subscribe(topic, self.wake)
 
-    def wake(self, _ids: frozenset[int] = frozenset()) -> None:
+    def wake(self, _changes: "Changes | None" = None) -> None:
         self._wake.set()
 
     async def run(self, one_pass: Callable[[], Awaitable[bool]]) -> None:

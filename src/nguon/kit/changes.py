@@ -3,6 +3,10 @@
 Repositories call `changed(session, topic, ids)` next to the write; the ids reach the subscribers
 only if the transaction commits. Other API processes learn the same from the database (the
 dispatch sync loop), so a cache never needs more than this process's word to drop an entry.
+
+Where what changed has a version that only grows (a playlist's), the ids come as a mapping to
+the version they changed to, and subscribers receive it; other ids have version 0. A change
+heard twice, or late, then costs a cache nothing it holds of the newer version.
 """
 
 import asyncio
@@ -22,7 +26,9 @@ from nguon.kit.db import utcnow
 
 log = structlog.get_logger()
 
-Subscriber = Callable[[frozenset[int]], None]
+# Ids that changed, each with the version it changed to (0 where there are no versions).
+Changes = Mapping[int, int]
+Subscriber = Callable[[Changes], None]
 _FEED = "change_feed"
 _PENDING = "changes_pending"
 
@@ -34,28 +40,37 @@ class ChangeFeed:
     def subscribe(self, topic: str, subscriber: Subscriber) -> None:
         self._subscribers[topic].append(subscriber)
 
-    def publish(self, topic: str, ids: frozenset[int]) -> None:
+    def publish(self, topic: str, changes: Changes) -> None:
         for subscriber in self._subscribers[topic]:
-            subscriber(ids)
+            subscriber(changes)
 
     def session_info(self) -> dict[str, Any]:
         """What a sessionmaker passes to each session so that its commits reach this feed."""
         return {_FEED: self}
 
 
+def with_versions(ids: Collection[int]) -> dict[int, int]:
+    """Ids with the versions they changed to: a mapping's own, 0 for plain ids."""
+    return dict(ids) if isinstance(ids, Mapping) else dict.fromkeys(ids, 0)
+
+
 def changed(session: AsyncSession, topic: str, ids: Collection[int]) -> None:
+    """`ids` changed in this session's transaction: plain ids, or a mapping of each to the
+    version it changed to."""
     if ids and _FEED in session.info:
-        pending: dict[str, set[int]] = session.info.setdefault(_PENDING, defaultdict(set))
-        pending[topic].update(ids)
+        pending: dict[str, dict[int, int]] = session.info.setdefault(_PENDING, defaultdict(dict))
+        held = pending[topic]
+        for changed_id, version in with_versions(ids).items():
+            held[changed_id] = max(version, held.get(changed_id, version))
 
 
 @event.listens_for(Session, "after_commit")
 def _publish_on_commit(session: Session) -> None:
-    pending: dict[str, set[int]] = session.info.pop(_PENDING, {})
+    pending: dict[str, dict[int, int]] = session.info.pop(_PENDING, {})
     feed: ChangeFeed | None = session.info.get(_FEED)
     if feed is not None:
-        for topic, ids in pending.items():
-            feed.publish(topic, frozenset(ids))
+        for topic, changes in pending.items():
+            feed.publish(topic, changes)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -63,6 +78,7 @@ def _forget_on_rollback(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
+# What changed since an instant: ids, or a mapping of them to their versions (as `changed`).
 ChangeSource = Callable[[AsyncSession, datetime], Awaitable[Collection[int]]]
 # Each pass looks back this far past the previous one: a transaction that committed a little
 # after its clock read, or on a host whose clock is a little behind, is still seen.
@@ -80,7 +96,7 @@ async def publish_changes(
         for topic, source in sources.items():
             ids = await source(session, since)
             if ids:
-                feed.publish(topic, frozenset(ids))
+                feed.publish(topic, with_versions(ids))
 
 
 @asynccontextmanager

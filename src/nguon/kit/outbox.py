@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nguon.kit.bus import Bus, Record
-from nguon.kit.changes import ChangeFeed, changed
+from nguon.kit.changes import ChangeFeed, Changes, changed
 from nguon.kit.db import Base, JsonFromText, UTCDateTime, insert_rows, one_of, utcnow
 
 log = structlog.get_logger()
@@ -209,7 +209,7 @@ class OutboxRelay:
         self.batch = batch
         self._wake = asyncio.Event()
 
-    def wake(self, _ids: frozenset[int] = frozenset()) -> None:
+    def wake(self, _changes: Changes | None = None) -> None:
         self._wake.set()
 
     async def publish_pending(self) -> int:
