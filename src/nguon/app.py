@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.resolved_database_url,
         echo=settings.database_echo,
         pool_size=settings.database_pool_size,
+        pool_timeout=settings.database_pool_timeout_seconds,
     )
     changes = ChangeFeed()
     sessionmaker = create_sessionmaker(engine, info=changes.session_info())

@@ -90,3 +90,29 @@ async def test_logs_are_json_lines_with_the_request_id(
     assert request_lines
     assert request_lines[-1]["event"] == "request"
     assert request_lines[-1]["route"] == "/healthz"
+
+
+async def test_a_hub_out_of_database_connections_answers_busy_and_recovers(
+    settings: Settings, make_user: MakeUser
+) -> None:
+    admin = await make_user("ops.busy", Role.admin, AN_GIANG)
+    crowded = settings.model_copy(
+        update={"database_pool_size": 1, "database_pool_timeout_seconds": 0.2}
+    )
+    app = create_app(crowded)
+    transport = ASGITransport(app=app)
+    async with AsyncClient(transport=transport, base_url="http://hub.test") as http:
+        # The pool's one connection and its one in overflow, taken by work still running.
+        held = [await app.state.engine.connect() for _ in range(2)]
+        try:
+            busy = await http.get("/api/v1/users", headers=admin)
+        finally:
+            for connection in held:
+                await connection.close()
+        assert busy.status_code == 503
+        assert busy.headers["content-type"] == "application/problem+json"
+        assert busy.headers["retry-after"] == "1"
+        assert busy.json()["title"] == "Hub busy"
+        assert "database connection" in busy.json()["detail"]
+        assert (await http.get("/api/v1/users", headers=admin)).status_code == 200
+    await app.state.engine.dispose()

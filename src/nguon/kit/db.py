@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -162,20 +162,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+def create_engine(
+    url: str, *, echo: bool = False, pool_size: int = 10, pool_timeout: float = 30
+) -> AsyncEngine:
+    """`pool_size` connections, and as many again in overflow; a checkout waits up to
+    `pool_timeout` seconds for one to come free."""
+    pool = {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
+        if make_url(url).database in (None, "", ":memory:"):
+            pool = {}  # one connection, shared (StaticPool): the database lives in it
         engine = create_async_engine(
-            url, echo=echo, connect_args={"timeout": 30}, json_serializer=json_text
+            url, echo=echo, connect_args={"timeout": 30}, json_serializer=json_text, **pool
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
-        url,
-        echo=echo,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
-        json_serializer=json_text,
+        url, echo=echo, pool_pre_ping=True, json_serializer=json_text, **pool
     )
 
 

@@ -7,12 +7,15 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nguon.kit.errors import PROBLEM_BASE, NguonError, Unauthenticated
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = structlog.get_logger()
+# What a client saturating the hub's database connections is told to wait before trying again.
+BUSY_RETRY_SECONDS = 1
 
 
 class ProblemResponse(JSONResponse):
@@ -42,8 +45,15 @@ def problem(
     return ProblemResponse(body, status_code=status, headers=headers)
 
 
-def _request_id(request: Request) -> str | None:
-    return getattr(request.state, "request_id", None)
+def _answer(request: Request, status: int, detail: str, **fields: Any) -> ProblemResponse:
+    """A problem about this request: its path as the instance, its request id alongside."""
+    return problem(
+        status,
+        detail,
+        instance=request.url.path,
+        request_id=getattr(request.state, "request_id", None),
+        **fields,
+    )
 
 
 def _field_name(location: tuple[Any, ...]) -> str:
@@ -53,14 +63,13 @@ def _field_name(location: tuple[Any, ...]) -> str:
 async def _nguon_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, NguonError)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
-    return problem(
+    return _answer(
+        request,
         exc.status,
         exc.detail,
         slug=exc.slug,
         title=exc.title,
-        instance=request.url.path,
         headers=headers,
-        request_id=_request_id(request),
         **exc.extensions,
     )
 
@@ -71,26 +80,24 @@ async def _validation_error(request: Request, exc: Exception) -> ProblemResponse
     if malformed is not None:
         reason = malformed.get("ctx", {}).get("error", "decode error")
         position = malformed["loc"][-1] if len(malformed["loc"]) > 1 else "?"
-        return problem(
+        return _answer(
+            request,
             400,
             f"The request body is not valid JSON: {reason} (character {position}).",
             slug="malformed-body",
             title="Malformed request body",
-            instance=request.url.path,
-            request_id=_request_id(request),
         )
     errors = [
         {"field": _field_name(err["loc"]), "message": err["msg"], "type": err["type"]}
         for err in exc.errors()
     ]
     summary = "; ".join(f"{err['field']}: {err['message']}" for err in errors)
-    return problem(
+    return _answer(
+        request,
         422,
         f"{len(errors)} invalid field(s): {summary}",
         slug="invalid-input",
         title="Invalid input",
-        instance=request.url.path,
-        request_id=_request_id(request),
         errors=errors,
     )
 
@@ -102,23 +109,33 @@ async def _http_error(request: Request, exc: Exception) -> ProblemResponse:
         detail = f"No resource at {request.url.path}"
     elif exc.status_code == 405:
         detail = f"{request.method} is not allowed on {request.url.path}"
-    return problem(
+    return _answer(
+        request,
         exc.status_code,
         detail,
-        instance=request.url.path,
         headers=dict(exc.headers) if exc.headers else None,
-        request_id=_request_id(request),
+    )
+
+
+async def _pool_exhausted(request: Request, exc: Exception) -> ProblemResponse:
+    log.warning("database_pool_exhausted", path=request.url.path, error=str(exc))
+    return _answer(
+        request,
+        503,
+        "Every database connection of this hub process is in use; try again in a moment.",
+        slug="busy",
+        title="Hub busy",
+        headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
     )
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> ProblemResponse:
     log.exception("unhandled_error", path=request.url.path, error=repr(exc))
-    return problem(
+    return _answer(
+        request,
         500,
         "The hub failed to handle this request; it has been logged under this request id.",
         slug="internal",
-        instance=request.url.path,
-        request_id=_request_id(request),
     )
 
 
@@ -126,4 +143,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NguonError, _nguon_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(Exception, _unexpected_error)

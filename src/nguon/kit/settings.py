@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     )
     database_echo: bool = False
     database_pool_size: int = Field(default=10, ge=1)
+    database_pool_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=300,
+        description="How long a request waits for a free database connection before it is "
+        "answered 503 Service Unavailable",
+    )
 
     secret_key: SecretStr | None = Field(
         default=None,
