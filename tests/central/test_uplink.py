@@ -27,6 +27,7 @@ from nguon.uplink.service import UplinkService
 from tests.bulletins.test_workflow import act, text_bulletin
 from tests.conftest import AN_GIANG, LAI_CHAU, MakeEndpoint, MakeUser, communes_of
 from tests.delivery.test_nothing_lost import until
+from tests.dispatch.test_deliveries import publish as publish_bulletin
 from tests.gateway import Gateway
 
 CENTRAL_KEY = "key-the-central-system-gave-an-giang"
@@ -76,17 +77,8 @@ async def province(
 
 
 async def publish(client: AsyncClient, province: dict[str, Any], **fields: Any) -> str:
-    created = await client.post(
-        "/api/v1/bulletins",
-        json=text_bulletin(province["commune"], **fields),
-        headers=province["publisher"],
-    )
-    assert created.status_code == 201, created.text
-    bulletin_id = str(created.json()["id"])
-    await act(client, bulletin_id, "submit", province["publisher"])
-    approved = await act(client, bulletin_id, "approve", province["editor"])
-    assert approved.status_code == 200, approved.text
-    return bulletin_id
+    """A text bulletin of the province's commune, approved."""
+    return await publish_bulletin(client, province, text_bulletin(province["commune"], **fields))
 
 
 async def messages(sessionmaker: async_sessionmaker[AsyncSession]) -> list[UplinkMessage]:
