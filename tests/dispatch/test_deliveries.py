@@ -17,6 +17,7 @@ from nguon.dispatch.service import Dispatcher
 from nguon.identity.roles import Role
 from tests.bulletins.test_workflow import act, text_bulletin
 from tests.conftest import AN_GIANG, MakeEndpoint, MakeUser, communes_of
+from tests.media.test_upload import png_bytes
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "media"
 
@@ -99,6 +100,23 @@ async def test_each_kind_goes_to_the_endpoints_that_can_play_it(
         client, province, text_bulletin(AN_GIANG, kind="video", media=[video])
     )
     assert await deliveries(client, province, to_boards) == {"A-BOARD": "pending"}
+
+
+@pytest.mark.parametrize("kind", ["image", "infographic"])
+async def test_pictures_go_to_displays_and_never_to_radios(
+    client: AsyncClient, province: dict[str, Any], kind: str
+) -> None:
+    picture = await client.post(
+        "/api/v1/media",
+        files={"file": ("ban-do.png", png_bytes())},
+        headers=province["publisher"],
+    )
+    assert picture.status_code == 201, picture.text
+    bulletin_id = await publish(
+        client, province, text_bulletin(province["a"], kind=kind, media=[picture.json()["id"]])
+    )
+    # A radio plays sound: a picture targeted at its commune is not delivered to it.
+    assert await deliveries(client, province, bulletin_id) == {"A-BOARD": "pending"}
 
 
 async def test_targets_name_areas_or_endpoints(
