@@ -69,3 +69,9 @@ async def refused(response: Any, status: int, answer: str) -> str:
     body = response.json()
     assert body["answer"] == answer, body
     return str(body["detail"])
+
+
+async def nothing_on_air(client: AsyncClient, hub: dict[str, Any]) -> None:
+    """No endpoint of the hub has anything to play."""
+    for device in ("radio", "board", "far"):
+        assert await playlist(client, hub[device]) == [], device

@@ -81,17 +81,20 @@ class Info:
     geocodes: Sequence[str] = ()
     polygons: Sequence[str] = ()
     circles: Sequence[str] = ()
+    # Geocodes of schemes other than the hub's VN-ADMIN, as (valueName, value).
+    foreign_geocodes: Sequence[tuple[str, str]] = ()
     resources: Sequence[Resource] = ()
 
     def xml(self) -> str:
         expires = f"<expires>{cap_time(self.expires)}</expires>" if self.expires else ""
         area = ""
-        if self.geocodes or self.polygons or self.circles:
+        if self.geocodes or self.polygons or self.circles or self.foreign_geocodes:
             shapes = "".join(f"<polygon>{p}</polygon>" for p in self.polygons)
             shapes += "".join(f"<circle>{c}</circle>" for c in self.circles)
+            geocodes = [("VN-ADMIN", code) for code in self.geocodes]
             shapes += "".join(
-                f"<geocode><valueName>VN-ADMIN</valueName><value>{g}</value></geocode>"
-                for g in self.geocodes
+                f"<geocode><valueName>{name}</valueName><value>{value}</value></geocode>"
+                for name, value in (*self.foreign_geocodes, *geocodes)
             )
             area = f"<area><areaDesc>Vùng cảnh báo</areaDesc>{shapes}</area>"
         return (
@@ -115,6 +118,7 @@ class Message:
     references: Sequence["Message"] = ()
     infos: Sequence[Info] = (Info(),)
     sender: str = SENDER
+    scope: str = "Public"
 
     @property
     def reference(self) -> str:
@@ -131,7 +135,7 @@ class Message:
             '<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">'
             f"<identifier>{self.identifier}</identifier><sender>{self.sender}</sender>"
             f"<sent>{self.sent}</sent><status>{self.status}</status>"
-            f"<msgType>{self.msg_type}</msgType><scope>Public</scope>{references}"
+            f"<msgType>{self.msg_type}</msgType><scope>{self.scope}</scope>{references}"
             + "".join(info.xml() for info in self.infos)
             + "</alert>"
         ).encode()

@@ -9,7 +9,7 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nguon.areas.sources import AreaRecord
-from tests.central.conftest import NEAR, counts, playlist, refused
+from tests.central.conftest import NEAR, counts, nothing_on_air, playlist, refused
 from tests.central.simulator import VIETNAM, CentralSystem, Info, cap_time, in_hours, message
 from tests.conftest import AN_GIANG
 
@@ -243,3 +243,115 @@ async def test_only_a_central_key_may_send(client: AsyncClient, hub: dict[str, A
         headers={**hub["admin"], "Content-Type": "application/cap+xml"},
     )
     assert response.status_code == 403
+
+
+async def test_an_alert_that_would_sound_nowhere_is_refused(
+    client: AsyncClient, hub: dict[str, Any], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    central: CentralSystem = hub["central"]
+    # A commune of the province without any endpoint.
+    empty_commune = hub["communes"][2]
+    detail = await refused(
+        await central.send(message(infos=(Info(geocodes=(empty_commune,), expires=in_hours(1)),))),
+        422,
+        "no-endpoint",
+    )
+    assert empty_commune in detail
+    # The whole province, but in a language no endpoint speaks.
+    english = Info(language="en-US", headline="Flash flood", expires=in_hours(1))
+    await refused(await central.send(message(infos=(english,))), 422, "no-endpoint")
+    assert await counts(sessionmaker) == (0, 0)
+    assert await playlist(client, hub["radio"]) == []
+
+
+async def test_a_foreign_code_that_looks_like_a_commune_code_targets_nothing(
+    client: AsyncClient, hub: dict[str, Any], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    # Atlanta's ZIP code 30301 is also the code of an An Giang commune.
+    far_commune = hub["communes"][1]
+    zip_only = Info(foreign_geocodes=(("ZIP", far_commune),), expires=in_hours(1))
+    await refused(await hub["central"].send(message(infos=(zip_only,))), 422, "no-endpoint")
+    assert await playlist(client, hub["far"]) == []
+    assert await counts(sessionmaker) == (0, 0)
+
+
+async def test_an_area_is_targeted_by_the_hubs_geocodes_whatever_else_it_carries(
+    client: AsyncClient, hub: dict[str, Any]
+) -> None:
+    foreign = (("SAME", "013121"), ("UGC", "GAZ044"), ("FIPS6", "013121"))
+    both = Info(geocodes=(hub["communes"][1],), foreign_geocodes=foreign, expires=in_hours(1))
+    sent = await hub["central"].send(message(infos=(both,)))
+    assert sent.status_code == 201, sent.text
+    [bulletin_id] = sent.json()["alert"]["bulletins"]
+    assert [i["bulletin_id"] for i in await playlist(client, hub["far"])] == [bulletin_id]
+    assert await playlist(client, hub["radio"]) == []
+
+
+async def test_an_info_the_hub_cannot_place_does_not_hold_back_the_others(
+    client: AsyncClient, hub: dict[str, Any]
+) -> None:
+    placed = Info(geocodes=(hub["communes"][0],), expires=in_hours(1))
+    unplaced = Info(language="en-US", foreign_geocodes=(("UGC", "GAZ044"),), expires=in_hours(1))
+    sent = await hub["central"].send(message(infos=(placed, unplaced)))
+    assert sent.status_code == 201, sent.text
+    [bulletin_id] = sent.json()["alert"]["bulletins"]
+    assert [i["bulletin_id"] for i in await playlist(client, hub["radio"])] == [bulletin_id]
+
+
+async def test_an_update_that_has_expired_still_ends_what_it_supersedes(
+    client: AsyncClient, hub: dict[str, Any], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    central: CentralSystem = hub["central"]
+    alert = message(infos=(Info(expires=in_hours(6)),))
+    [original] = (await central.send(alert)).json()["alert"]["bulletins"]
+    ending = message(msg_type="Update", references=(alert,), infos=(Info(expires=in_hours(-1)),))
+    ended = await central.send(ending)
+    assert ended.status_code == 201, ended.text
+    assert ended.json()["ended"] == [original]
+    assert ended.json()["alert"]["bulletins"] == []  # it itself goes on air nowhere
+    await nothing_on_air(client, hub)
+    # The chain is over: a Cancel of either message finds it off the air.
+    for referenced in (alert, ending):
+        cancel = message(msg_type="Cancel", references=(referenced,), infos=())
+        detail = await refused(await central.send(cancel), 410, "reference-expired")
+        assert referenced.identifier in detail
+    assert await counts(sessionmaker) == (1, 2)
+
+
+async def test_referencing_any_message_of_a_chain_concerns_what_is_on_air_from_it(
+    client: AsyncClient, hub: dict[str, Any]
+) -> None:
+    central: CentralSystem = hub["central"]
+    alert = message(infos=(Info(expires=in_hours(6)),))
+    await central.send(alert)
+    update = message(msg_type="Update", references=(alert,), infos=(Info(expires=in_hours(6)),))
+    [updated] = (await central.send(update)).json()["alert"]["bulletins"]
+    # A second Update that references only the original replaces the first Update.
+    again = message(msg_type="Update", references=(alert,), infos=(Info(expires=in_hours(6)),))
+    replaced = await central.send(again)
+    assert replaced.status_code == 201, replaced.text
+    assert replaced.json()["ended"] == [updated]
+    [latest] = replaced.json()["alert"]["bulletins"]
+    assert [i["bulletin_id"] for i in await playlist(client, hub["radio"])] == [latest]
+    # A Cancel that references only the original ends the whole chain.
+    cancel = message(msg_type="Cancel", references=(alert,), infos=())
+    cancelled = await central.send(cancel)
+    assert cancelled.status_code == 201, cancelled.text
+    assert cancelled.json()["ended"] == [latest]
+    await nothing_on_air(client, hub)
+
+
+async def test_restricted_and_private_messages_never_reach_public_endpoints(
+    client: AsyncClient, hub: dict[str, Any], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    central: CentralSystem = hub["central"]
+    for scope, addressing in (
+        ("Restricted", "<restriction>Chỉ dành cho Ban chỉ huy phòng chống thiên tai</restriction>"),
+        ("Private", "<addresses>bchpctt@angiang.gov.vn</addresses>"),
+    ):
+        sent = message(scope=scope, infos=(Info(expires=in_hours(1)),))
+        body = sent.xml().replace(b"</scope>", f"</scope>{addressing}".encode())
+        detail = await refused(await central.post(body, central.headers(body)), 422, "not-public")
+        assert scope in detail
+    assert await counts(sessionmaker) == (0, 0)
+    await nothing_on_air(client, hub)

@@ -38,7 +38,12 @@ CAP_CATEGORIES = {
 
 
 @pytest.fixture
-async def central(client: AsyncClient, make_key: MakeKey) -> CentralSystem:
+async def central(
+    client: AsyncClient, make_key: MakeKey, make_endpoint: MakeEndpoint, areas: list[AreaRecord]
+) -> CentralSystem:
+    """The central system's key, and a radio for its alerts to sound on (the intake refuses an
+    alert that reaches no endpoint)."""
+    await make_endpoint("AG-LOA", "radio", communes_of(areas, AN_GIANG)[0])
     key = await make_key("central-system", Role.central, AN_GIANG)
     return CentralSystem(client, key["X-Api-Key"])
 

@@ -38,12 +38,14 @@ of the hub's clock) and `X-Signature`: the hex HMAC-SHA256, keyed with the API k
 `X-Timestamp + "." + body`. A signature is accepted once.
 
 `Alert` puts one emergency bulletin per `info` on air at once, everywhere its `area` reaches
-(geocodes naming administrative units, polygons and circles selecting endpoints by their GPS
-position; no area means the whole province). An `info` with audio `resource`s (inline in
-`derefUri`, or by `uri` from a host the province allows) also puts an audio bulletin on air for
-radios. `Update` supersedes the alerts it `references`, `Cancel` takes them off the air. `Test`
-and `Exercise` are broadcast marked as exercises. The answers, each with its own `answer` value,
-are listed in the README.
+(`VN-ADMIN` geocodes naming administrative units, other schemes being ignored; polygons and
+circles selecting endpoints by their GPS position; no area means the whole province). An alert
+that would reach no endpoint is refused. An `info` with audio `resource`s (inline in `derefUri`,
+or by `uri` from a host the province allows) also puts an audio bulletin on air for radios.
+`Update` supersedes what is on air from the alerts it `references` (from any message of their
+chain), `Cancel` takes it off the air, even when their own `expires` has passed. Only scope
+`Public` is taken. `Test` and `Exercise` are broadcast marked as exercises. The answers, each
+with its own `answer` value, are listed in the README.
 """
 
 

@@ -46,6 +46,19 @@ class AreaOutsideProvince(CentralRefusal):
     status, slug, title = 422, "area-outside-province", "Area outside the province"
 
 
+# The hub's endpoints are public loudspeakers and displays: a message for a restricted or
+# private audience has no recipient here (as IPAWS passes only Public messages to its public
+# channels), and accepting it as a mere record would tell the sender it was handled.
+class NotPublic(CentralRefusal):
+    status, slug, title = 422, "not-public", "Not for the public"
+
+
+# An emergency the hub answers as accepted must sound somewhere: an alert whose areas name no
+# place the hub can read, or whose places hold no endpoint that plays it, is refused.
+class NoEndpoint(CentralRefusal):
+    status, slug, title = 422, "no-endpoint", "Reaches no endpoint"
+
+
 class AlertExpired(CentralRefusal):
     status, slug, title = 422, "alert-expired", "Alert expired"
 

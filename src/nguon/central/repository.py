@@ -33,6 +33,16 @@ class CentralRepository:
             )
         )
 
+    async def latest_of_chain(self, alert: CentralAlert) -> CentralAlert:
+        """The message of the alert's chain that nothing has ended since: the alert itself, or
+        the Update or Cancel that last ended it (followed through every later one)."""
+        while alert.ended_by_id is not None:
+            later = await self.session.get(CentralAlert, alert.ended_by_id)
+            if later is None:
+                break
+            alert = later
+        return alert
+
     async def add(self, alert: CentralAlert) -> None:
         self.session.add(alert)
         await self.session.flush()

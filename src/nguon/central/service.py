@@ -15,13 +15,16 @@ from nguon.bulletins.enums import BulletinKind, Category, Priority
 from nguon.bulletins.models import Bulletin
 from nguon.bulletins.schemas import BulletinCreate
 from nguon.bulletins.service import BulletinService
-from nguon.central.cap import CapAlert, CapArea, CapInfo, CapReference
+from nguon.central.cap import CapAlert, CapArea, CapGeocode, CapInfo, CapReference
+from nguon.central.export import GEOCODE_NAME
 from nguon.central.geometry import in_circle, in_polygon
 from nguon.central.models import CentralAlert
 from nguon.central.refusals import (
     AlertExpired,
     AreaOutsideProvince,
+    NoEndpoint,
     NotActionable,
+    NotPublic,
     ReferenceExpired,
     ReferenceMissing,
     SchemaInvalid,
@@ -31,6 +34,7 @@ from nguon.central.refusals import (
 )
 from nguon.central.repository import CentralRepository
 from nguon.central.resources import AudioResources, audio_resources
+from nguon.dispatch.repository import DeliveryRepository
 from nguon.identity.principal import Principal
 from nguon.kit.signing import is_fresh, sign
 from nguon.media.service import MediaService
@@ -47,6 +51,16 @@ BODY_LENGTH = 20_000
 ACTIONABLE_TYPES = frozenset({"Alert", "Update", "Cancel"})
 ACTIONABLE_STATUSES = frozenset({"Actual", "Exercise", "Test"})
 EXERCISE_STATUSES = frozenset({"Exercise", "Test"})
+# The only CAP scope the hub's endpoints (public loudspeakers and displays) may carry.
+PUBLIC_SCOPE = "Public"
+# The geocode schemes (valueName, exactly) the hub reads; feeds carry others beside them (SAME,
+# UGC, FIPS6, WARNCELLID...), whose values may look like the hub's codes but name other places.
+HUB_GEOCODES = frozenset({GEOCODE_NAME})
+WHAT_THE_HUB_READS = (
+    f"the hub targets by geocodes of valueName {', '.join(sorted(HUB_GEOCODES))} "
+    "(administrative unit codes), polygons and circles; an areaDesc alone, or geocodes of "
+    "other schemes, name no place it knows"
+)
 # CAP categories that are not natural or technical hazards; the rest are disasters (Điều 6).
 CATEGORY_OF = {"Security": Category.security_order, "Other": Category.access_to_information}
 
@@ -82,6 +96,7 @@ class CentralService:
         self.repository = CentralRepository(session)
         self.bulletins = BulletinService(session)
         self.areas = AreaRepository(session)
+        self.deliveries = DeliveryRepository(session)
         self.audio = AudioResources(media)
 
     async def use_signature(self, signature: str, now: datetime) -> None:
@@ -97,6 +112,11 @@ class CentralService:
             raise NotActionable(
                 f"A {message.status} {message.msg_type} message is not broadcast; the hub acts "
                 "on Alert, Update and Cancel with status Actual, Exercise or Test."
+            )
+        if message.scope != PUBLIC_SCOPE:
+            raise NotPublic(
+                f"A {message.scope} message is for a closed audience; the hub's endpoints are "
+                "public loudspeakers and displays, and take scope Public only."
             )
         originals = await self._referenced(message, now) if message.msg_type != "Alert" else []
         if message.msg_type == "Alert" and message.references:
@@ -129,9 +149,11 @@ class CentralService:
         return Received(record, duplicate=False, ended=ended)
 
     async def _referenced(self, message: CapAlert, now: datetime) -> list[CentralAlert]:
+        """What the referenced messages' chains have on air now: a chain (an alert and the
+        Updates that followed it) is concerned whichever of its messages is referenced."""
         if not message.references:
             raise ReferenceMissing(f"A {message.msg_type} must reference the alert it concerns.")
-        originals = []
+        latest: dict[int, CentralAlert] = {}
         for reference in message.references:
             found = await self.repository.alert(
                 reference.sender, reference.identifier, reference.sent
@@ -141,13 +163,17 @@ class CentralService:
                     f"No alert {_reference_text(reference)!r} was received; nothing to "
                     f"{message.msg_type.lower()}."
                 )
-            if found.expires_at is not None and found.expires_at <= now:
+            current = await self.repository.latest_of_chain(found)
+            if current.expires_at is not None and current.expires_at <= now:
+                latest_of = (
+                    "" if current is found else f" (as {current.msg_type} {current.identifier})"
+                )
                 raise ReferenceExpired(
                     f"Alert {_reference_text(reference)!r} expired at "
-                    f"{found.expires_at.isoformat()}; it is off the air already."
+                    f"{current.expires_at.isoformat()}{latest_of}; it is off the air already."
                 )
-            originals.append(found)
-        return originals
+            latest[current.id] = current
+        return list(latest.values())
 
     async def _take_off_air(self, actor: Principal, alert: CentralAlert, reason: str) -> list[str]:
         ended = []
@@ -163,25 +189,52 @@ class CentralService:
     ) -> tuple[list[Bulletin], datetime]:
         """One emergency text bulletin per info (a language variant each, the later ones
         translations of the first), and beside it an audio bulletin when the info carries
-        audio; returns them and when the last of them expires."""
+        audio; returns them and when the last of them expires.
+
+        An Update's infos that have expired already do not go on air: that is how a warning
+        centre ends an alert with an Update, and the Update still ends what it supersedes. An
+        info whose areas the hub reads none of goes on air nowhere; the others still do, and
+        a message that would sound nowhere at all is refused."""
         if not message.infos:
             raise NotActionable(f"The {message.msg_type} has no info: nothing to broadcast.")
         variants = []
+        expiries = []
+        unread: list[str] = []
         for number, info in enumerate(message.infos):
             until = info.expires or now + DEFAULT_ALERT_VALIDITY
+            expiries.append(until)
             if until <= now:
+                if message.msg_type == "Update":
+                    continue
                 raise AlertExpired(
                     f"info[{number}] expired at {until.isoformat()}; nothing to broadcast."
                 )
             targets = await self._targets(actor, info.areas, number)
-            variants.append((info, targets, until))
-        audio = await self.audio.take(actor, message.infos)
+            if targets:
+                variants.append((info, targets, until))
+            else:
+                unread += [f"info[{number}] {area.area_desc!r}" for area in info.areas]
+        if unread and not variants:
+            raise NoEndpoint(
+                f"No area the hub can read: {', '.join(unread)}; {WHAT_THE_HUB_READS}."
+            )
+        if not variants:
+            return [], max(expiries)
+        live_infos = tuple(info for info, _targets, _until in variants)
+        audio = await self.audio.take(actor, live_infos)
         try:
             bulletins = await self._broadcast(actor, message, now, variants, audio.media_ids)
+            if not await self.deliveries.any_live([b.id for b in bulletins]):
+                targeted = sorted({code for _info, targets, _until in variants for code in targets})
+                also_unread = f"; the hub could not read {', '.join(unread)}" if unread else ""
+                raise NoEndpoint(
+                    f"No enabled endpoint in {', '.join(targeted)} plays this alert (radios and "
+                    f"displays that speak its languages): it would sound nowhere{also_unread}."
+                )
         except BaseException:
             await self.audio.discard(audio.created)
             raise
-        return bulletins, max(until for _i, _t, until in variants)
+        return bulletins, max(expiries)
 
     async def _broadcast(
         self,
@@ -240,14 +293,16 @@ class CentralService:
     async def _targets(
         self, actor: Principal, areas: tuple[CapArea, ...], number: int
     ) -> list[str]:
-        """Administrative units named by geocode, and the endpoints inside polygons and
-        circles; the whole province when the info names no area."""
+        """Administrative units named by the hub's geocodes, and the endpoints inside polygons
+        and circles; the whole province when the info names no area. Areas with none of these
+        are left to the systems that read them: an info that has only such areas targets
+        nothing."""
         if not areas:
             return [actor.area.code]
         targets: list[str] = []
         located = None
         for area in areas:
-            for geocode in area.geocodes:
+            for geocode in _hub_geocodes(area):
                 unit = await self.areas.find_by_code(geocode.value, None)
                 if unit is None or not actor.area.contains(unit.path):
                     raise AreaOutsideProvince(
@@ -271,6 +326,10 @@ class CentralService:
                     )
                 targets += inside
         return list(dict.fromkeys(targets))
+
+
+def _hub_geocodes(area: CapArea) -> list[CapGeocode]:
+    return [geocode for geocode in area.geocodes if geocode.value_name in HUB_GEOCODES]
 
 
 def _reference_text(reference: CapReference) -> str:

@@ -193,6 +193,15 @@ class DeliveryRepository:
             Delivery.bulletin_id == bulletin_id, Delivery.status.not_in(ENDED)
         )
 
+    async def any_live(self, bulletin_ids: Sequence[str]) -> bool:
+        """Whether any of the bulletins has a live delivery: whether it reaches an endpoint."""
+        found = await self.session.scalar(
+            select(Delivery.id)
+            .where(Delivery.bulletin_id.in_(bulletin_ids), Delivery.status.not_in(ENDED))
+            .limit(1)
+        )
+        return found is not None
+
     async def add_pending(
         self, bulletin_id: str, revision: int, endpoints: Select[int], now: datetime
     ) -> None:
