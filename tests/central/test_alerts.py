@@ -355,3 +355,22 @@ async def test_restricted_and_private_messages_never_reach_public_endpoints(
         assert scope in detail
     assert await counts(sessionmaker) == (0, 0)
     await nothing_on_air(client, hub)
+
+
+async def test_messages_for_systems_and_empty_alerts_are_not_actionable(
+    client: AsyncClient, hub: dict[str, Any], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    central: CentralSystem = hub["central"]
+    alert = message(infos=(Info(expires=in_hours(6)),))
+    [on_air] = (await central.send(alert)).json()["alert"]["bulletins"]
+    for sent in (
+        message(status="Draft", infos=(Info(expires=in_hours(1)),)),
+        message(status="System", infos=(Info(expires=in_hours(1)),)),
+        message(msg_type="Ack", references=(alert,), infos=(Info(expires=in_hours(1)),)),
+        message(msg_type="Error", references=(alert,), infos=(Info(expires=in_hours(1)),)),
+        message(infos=()),
+    ):
+        await refused(await central.send(sent), 422, "not-actionable")
+    # Nothing new on air, and nothing taken off.
+    assert [i["bulletin_id"] for i in await playlist(client, hub["radio"])] == [on_air]
+    assert await counts(sessionmaker) == (1, 1)
