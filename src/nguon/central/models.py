@@ -13,7 +13,8 @@ class CentralAlert(Base):
 
     CAP names a message by (sender, identifier, sent), compared as written: the same three
     sent again are a duplicate, and Update and Cancel messages reference their original by
-    them. An Update or Cancel never edits the original; it ends the original's bulletins."""
+    them. An Update or Cancel never edits the original; it ends the bulletins of the latest
+    message of the original's chain (following `ended_by_id`), whichever of it is referenced."""
 
     __tablename__ = "central_alerts"
     __table_args__ = (UniqueConstraint("sender", "identifier", "sent_text"),)

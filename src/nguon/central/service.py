@@ -118,7 +118,7 @@ class CentralService:
                 f"A {message.scope} message is for a closed audience; the hub's endpoints are "
                 "public loudspeakers and displays, and take scope Public only."
             )
-        originals = await self._referenced(message, now) if message.msg_type != "Alert" else []
+        superseded = await self._referenced(message, now) if message.msg_type != "Alert" else []
         if message.msg_type == "Alert" and message.references:
             raise SchemaInvalid("An Alert references nothing; send an Update or a Cancel.")
         bulletins: list[Bulletin] = []
@@ -141,10 +141,10 @@ class CentralService:
         await self.repository.add(record)
         verb = "superseded by" if message.msg_type == "Update" else "cancelled by"
         ended: list[str] = []
-        for original in originals:
-            original.ended_by_id = record.id
+        for latest in superseded:
+            latest.ended_by_id = record.id
             ended += await self._take_off_air(
-                actor, original, f"{verb} CAP {message.msg_type} {message.identifier}"
+                actor, latest, f"{verb} CAP {message.msg_type} {message.identifier}"
             )
         return Received(record, duplicate=False, ended=ended)
 
