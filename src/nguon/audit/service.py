@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -255,12 +256,15 @@ class AuditService:
                 )
             else:
                 named.setdefault(checkpoint.record_id, []).append(checkpoint)
+        awaited = deque(sorted(named))
         expected_prev = GENESIS_HASH
         checked = 0
         last_id = 0
         async for record in self._in_order():
             checked += 1
-            for missing_id in [i for i in named if last_id < i < record.id]:
+            # Checkpoints come in record order: those before this record name deleted ones.
+            while awaited and awaited[0] < record.id:
+                missing_id = awaited.popleft()
                 breaks.append(
                     AuditBreak(
                         missing_id,
@@ -268,6 +272,8 @@ class AuditService:
                         "is gone: deleted",
                     )
                 )
+            if awaited and awaited[0] == record.id:
+                awaited.popleft()
             if record.prev_hash != expected_prev:
                 breaks.append(
                     AuditBreak(
