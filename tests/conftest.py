@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from nguon.app import create_app
 from nguon.areas.service import AreaService
 from nguon.areas.sources import AreaRecord, current_units, units_from_csv
+from nguon.audit.service import audit_session_info
 from nguon.demo.service import LEGACY_CSV
 from nguon.endpoints.schemas import EndpointCreate
 from nguon.endpoints.service import EndpointService
@@ -88,7 +89,7 @@ async def engine(migrated_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return create_sessionmaker(engine)
+    return create_sessionmaker(engine, info=audit_session_info(TEST_SECRET))
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ unless it is one of the deliberately public ones.
 
 import re
 
+import pytest
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
@@ -15,7 +16,15 @@ from nguon.app import ROUTERS
 from nguon.areas.sources import AreaRecord
 from nguon.identity.access import PUBLIC_PATHS, Access
 from nguon.identity.roles import ACTS_AS, ALL_ROLES, KEY_ROLES, Role
-from tests.conftest import AN_GIANG, MakeEndpoint, MakeKey, MakeUser, communes_of
+from tests.conftest import (
+    AN_GIANG,
+    LAI_CHAU,
+    MakeEndpoint,
+    MakeKey,
+    MakeUser,
+    communes_of,
+    districts_of,
+)
 
 # Endless answers: an in-process transport waits on them forever.
 # Routes whose callers also sign each request (X-Timestamp, X-Signature).
@@ -110,3 +119,56 @@ async def test_each_route_admits_exactly_its_roles(
                     assert response.status_code != 401, (method, route.path, role)
                 checked += 1
     assert checked >= len(ALL_ROLES) * 8
+
+
+# The area half of the check, on real resources: who reads a commune's radio queue (now and at
+# another moment), its programme, the commune, and the preview of its radio's playlist. The
+# answer depends only on role and area, the same on every backend.
+AREA_SCOPED = ("queue", "queue at", "programme", "commune", "preview", "endpoint")
+AREA_ANSWERS: dict[str, tuple[int, ...]] = {
+    "chair of the commune": (200, 200, 200, 200, 403, 403),
+    "chair of the next commune": (403, 403, 403, 403, 403, 403),
+    "editor of the province": (200, 200, 200, 200, 200, 200),
+    "admin of the province": (200, 200, 200, 200, 200, 200),
+    "viewer of the province": (403, 403, 403, 200, 403, 200),
+    "editor of another province": (403, 403, 403, 403, 403, 403),
+    "admin of another province": (403, 403, 403, 403, 403, 403),
+}
+
+
+@pytest.mark.parametrize("province", [AN_GIANG, LAI_CHAU], ids=["two tiers", "three tiers"])
+async def test_area_scoped_reads_answer_by_role_and_area(
+    client: AsyncClient,
+    make_user: MakeUser,
+    make_endpoint: MakeEndpoint,
+    areas: list[AreaRecord],
+    province: str,
+) -> None:
+    parent = province if province == AN_GIANG else districts_of(areas, province)[0]
+    commune, next_commune = communes_of(areas, parent)[:2]
+    await make_endpoint("SCOPE-RADIO", "radio", commune)
+    other_province = LAI_CHAU if province == AN_GIANG else AN_GIANG
+    people = {
+        "chair of the commune": (Role.commune_chair, commune),
+        "chair of the next commune": (Role.commune_chair, next_commune),
+        "editor of the province": (Role.editor, province),
+        "admin of the province": (Role.admin, province),
+        "viewer of the province": (Role.viewer, province),
+        "editor of another province": (Role.editor, other_province),
+        "admin of another province": (Role.admin, other_province),
+    }
+    paths = (
+        f"/api/v1/communes/{commune}/queue",
+        f"/api/v1/communes/{commune}/queue?at=2026-12-24T19:30:00%2B07:00",
+        f"/api/v1/communes/{commune}/programme",
+        f"/api/v1/communes/{commune}",
+        "/api/v1/endpoints/SCOPE-RADIO/playlist?at=2026-12-24T19:30:00%2B07:00",
+        "/api/v1/endpoints/SCOPE-RADIO",
+    )
+    answers = {}
+    for number, (who, (role, area)) in enumerate(people.items()):
+        headers = await make_user(f"scope.{number}", role, area)
+        answers[who] = tuple(
+            [(await client.get(path, headers=headers)).status_code for path in paths]
+        )
+    assert answers == AREA_ANSWERS

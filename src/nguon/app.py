@@ -10,6 +10,7 @@ from nguon import __version__
 from nguon.areas.endpoints import router as areas_router
 from nguon.audit.endpoints import router as audit_router
 from nguon.audit.requests import FailedRequestAuditMiddleware
+from nguon.audit.service import audit_session_info
 from nguon.bulletins.clock import running_clock
 from nguon.bulletins.endpoints import router as bulletins_router
 from nguon.central.endpoints import bulletin_cap_router
@@ -95,7 +96,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool_timeout=settings.database_pool_timeout_seconds,
     )
     changes = ChangeFeed()
-    sessionmaker = create_sessionmaker(engine, info=changes.session_info())
+    sessionmaker = create_sessionmaker(
+        engine, info={**changes.session_info(), **audit_session_info(settings.signing_secret())}
+    )
     playlists = PlaylistCache()
     key_cache = ApiKeyCache()
     changes.subscribe(PLAYLIST_CHANGES, playlists.drop)

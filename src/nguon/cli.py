@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nguon.areas.service import AreaService, ImportResult
 from nguon.areas.sources import AreaSourceError, current_units, units_from_csv
-from nguon.audit.service import AuditEntry, AuditService, Outcome
+from nguon.audit.service import AuditEntry, AuditService, Outcome, audit_session_info
 from nguon.demo.service import load_demo
 from nguon.endpoints.schemas import EndpointCreate
 from nguon.endpoints.service import EndpointService
@@ -92,7 +92,8 @@ async def _hub() -> AsyncIterator[Hub]:
     settings = get_settings()
     engine = create_engine(settings.resolved_database_url)
     try:
-        yield Hub(settings, create_sessionmaker(engine))
+        info = audit_session_info(settings.signing_secret())
+        yield Hub(settings, create_sessionmaker(engine, info=info))
     finally:
         await engine.dispose()
 
@@ -346,14 +347,19 @@ def endpoints_create(
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the audit chain; names every record that was edited or follows a deleted one."""
+    """Check the audit chain under the hub's key: names every record edited, deleted or
+    hashed without the key, and newest records deleted since a checkpoint. An intact chain
+    gets a new checkpoint at its newest record."""
 
-    async def work(hub: Hub) -> tuple[int, list[str]]:
+    async def work(hub: Hub) -> tuple[int, list[str], tuple[int, str] | None]:
         async with hub.sessionmaker() as session:
-            checked, breaks = await AuditService(session).verify()
-            return checked, [f"record {b.record_id}: {b.reason}" for b in breaks]
+            service = AuditService(session)
+            checked, breaks = await service.verify()
+            reached = None if breaks else await service.checkpoint()
+            await session.commit()
+            return checked, [f"record {b.record_id}: {b.reason}" for b in breaks], reached
 
-    checked, problems = _run(work)
+    checked, problems, reached = _run(work)
     if problems:
         for line in problems:
             typer.secho(line, fg=typer.colors.RED, err=True)
@@ -361,4 +367,29 @@ def audit_verify() -> None:
             f"audit chain BROKEN: {len(problems)} problem(s) in {checked} records", err=True
         )
         raise typer.Exit(code=1)
-    typer.echo(f"audit chain intact: {checked} records")
+    # The checkpoint's record and hash, kept elsewhere, show a cut end even if the
+    # checkpoints themselves are deleted.
+    typer.echo(
+        f"audit chain intact: {checked} records"
+        + (f", checkpoint at #{reached[0]} {reached[1]}" if reached is not None else "")
+    )
+
+
+@audit_app.command("rekey")
+def audit_rekey() -> None:
+    """Once, after upgrading from a hub whose chain was not keyed: check the plain SHA-256
+    records and rewrite the chain under the hub's key. Refused on a broken chain."""
+
+    async def work(hub: Hub) -> int:
+        async with hub.sessionmaker() as session:
+            rewritten = await AuditService(session).rekey()
+            if rewritten:
+                actor = await hub.operator(session)
+                await hub.commit_audited(session, actor, "audit rekey", f"records:{rewritten}")
+            return rewritten
+
+    rewritten = _run(work)
+    if rewritten:
+        typer.echo(f"audit chain keyed: {rewritten} record(s) written before the key rewritten")
+    else:
+        typer.echo("audit chain already keyed: nothing to rewrite")

@@ -1,7 +1,7 @@
 """Every table of the hub, gathered for Alembic and the drift check."""
 
 from nguon.areas.models import Area
-from nguon.audit.models import AuditRecord
+from nguon.audit.models import AuditCheckpoint, AuditRecord
 from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.central.models import CentralAlert, UsedSignature
 from nguon.communes.models import ChairOrder, ProgrammeEntry
@@ -21,6 +21,7 @@ metadata = Base.metadata
 __all__ = [
     "ApiKey",
     "Area",
+    "AuditCheckpoint",
     "AuditRecord",
     "Bulletin",
     "BulletinRevision",

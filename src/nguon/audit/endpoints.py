@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 from nguon.areas.levels import AreaLevel
 from nguon.audit.service import AuditFilter, AuditService, Outcome
 from nguon.identity.access import Admin
+from nguon.kit.errors import Forbidden
 from nguon.kit.schemas import ResponseModel
 from nguon.unit_of_work import Session
 
@@ -28,6 +29,17 @@ class AuditRecordRead(ResponseModel):
 class AuditPage(ResponseModel):
     items: list[AuditRecordRead]
     next_before_id: int | None
+
+
+class AuditBreakRead(ResponseModel):
+    record_id: int
+    reason: str
+
+
+class AuditVerification(ResponseModel):
+    intact: bool
+    checked: int
+    breaks: list[AuditBreakRead]
 
 
 @router.get("", summary="The audit trail, newest first")
@@ -54,3 +66,24 @@ async def list_audit(
     )
     items = [AuditRecordRead.model_validate(record) for record in records]
     return AuditPage(items=items, next_before_id=items[-1].id if len(items) == limit else None)
+
+
+@router.get(
+    "/verify",
+    summary="Check the whole audit chain under the hub's key",
+    description="Names every record edited, deleted or hashed without the hub's key, and "
+    "newest records deleted since a checkpoint. For administrators at province level or above: "
+    "the chain is the whole hub's. `nguon audit verify` does the same and writes a checkpoint.",
+)
+async def verify_audit(session: Session, actor: Admin) -> AuditVerification:
+    if actor.area.level not in (AreaLevel.central, AreaLevel.province):
+        raise Forbidden(
+            f"{actor.label} administers {actor.area.code} ({actor.area.name}); the audit chain "
+            "is the whole hub's, checked by administrators at province level or above."
+        )
+    checked, breaks = await AuditService(session).verify()
+    return AuditVerification(
+        intact=not breaks,
+        checked=checked,
+        breaks=[AuditBreakRead(record_id=b.record_id, reason=b.reason) for b in breaks],
+    )

@@ -10,8 +10,9 @@ ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class AuditRecord(Base):
-    """One state-changing action. Append-only: each record carries the hash of the one before it,
-    so an edited or deleted record breaks the chain at that point."""
+    """One state-changing action. Append-only: each record carries the keyed hash (HMAC) of the
+    one before it, so an edited or deleted record breaks the chain at that point, and nobody
+    without the hub's secret can write a chain that verifies."""
 
     __tablename__ = "audit_records"
 
@@ -27,3 +28,17 @@ class AuditRecord(Base):
     client: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """How far the chain reached at some moment, under the hub's key: a chain that ends before
+    its newest checkpoint lost its newest records. No foreign key: deleting the records it
+    names must leave it behind as evidence."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(ID_TYPE, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    record_id: Mapped[int] = mapped_column(BigInteger)
+    record_hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64))

@@ -1,20 +1,35 @@
-"""The audit trail: append records in a hash chain, list them, and verify the chain."""
+"""The audit trail: append records in a keyed hash chain, list them, and verify the chain.
+
+Each record's hash is an HMAC-SHA256, under a key derived from the hub's secret, of its content
+and the hash before it: whoever can write to the database but does not hold the secret can
+neither edit a record nor write a chain that verifies. Checkpoints, keyed too, say how far the
+chain reached, so that deleting its newest records is seen as well.
+"""
 
 import asyncio
 import hashlib
+import hmac
 import json
+from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import select, text
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nguon.audit.models import AuditRecord
+from nguon.audit.models import AuditCheckpoint, AuditRecord
 from nguon.kit.db import utcnow
+from nguon.kit.errors import Conflict
 
 GENESIS_HASH = "0" * 64
+# Appends write a checkpoint every this many records; `nguon audit verify` writes one too.
+CHECKPOINT_EVERY = 100
+_KEY_INFO = "nguon.audit.key"  # where a session finds the audit key (sessionmaker info)
 # Serialises appends so that the chain never forks: within a process by this lock, across
 # PostgreSQL sessions by a transaction-scoped advisory lock (SQLite serialises writers itself).
 _append_lock = asyncio.Lock()
@@ -52,6 +67,7 @@ class AuditEntry:
 class AuditBreak:
     record_id: int
     reason: str
+    unkeyed: bool = False  # a plain SHA-256 of the record: before the key, or without it
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +79,26 @@ class AuditFilter:
     until: datetime | None = None
 
 
-def record_hash(record: AuditRecord) -> str:
+def audit_key(secret: str) -> bytes:
+    """The chain's own key, derived from the hub's secret (which also signs tokens and hashes
+    API keys): a key used for one purpose only."""
+    derive = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"nguon audit chain")
+    return derive.derive(secret.encode())
+
+
+def audit_session_info(secret: str) -> dict[str, Any]:
+    """What a sessionmaker passes to each session so that its audit records are keyed."""
+    return {_KEY_INFO: audit_key(secret)}
+
+
+def session_audit_key(session: AsyncSession) -> bytes:
+    key = session.info.get(_KEY_INFO)
+    if not isinstance(key, bytes):
+        raise RuntimeError("This session's sessionmaker was made without the audit key.")
+    return key
+
+
+def _canonical(record: AuditRecord) -> bytes:
     fields = {
         "at": record.at.isoformat(),
         "actor": record.actor,
@@ -77,12 +112,29 @@ def record_hash(record: AuditRecord) -> str:
         "prev_hash": record.prev_hash,
     }
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return canonical.encode()
+
+
+def record_hash(record: AuditRecord, key: bytes) -> str:
+    return hmac.new(key, _canonical(record), hashlib.sha256).hexdigest()
+
+
+def plain_hash(record: AuditRecord) -> str:
+    """The unkeyed SHA-256 the chain used before it was keyed: accepted only by `rekey`."""
+    return hashlib.sha256(_canonical(record)).hexdigest()
+
+
+def checkpoint_mac(checkpoint: AuditCheckpoint, key: bytes) -> str:
+    message = (
+        f"checkpoint:{checkpoint.record_id}:{checkpoint.record_hash}:{checkpoint.at.isoformat()}"
+    )
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
 class AuditService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.key = session_audit_key(session)
 
     async def append_and_commit(self, entry: AuditEntry) -> AuditRecord:
         """Add the record to the session's transaction and commit both together."""
@@ -106,8 +158,9 @@ class AuditService:
                 client=entry.client,
                 prev_hash=last or GENESIS_HASH,
             )
-            record.hash = record_hash(record)
+            record.hash = record_hash(record, self.key)
             self.session.add(record)
+            await self._checkpoint_if_due(record)
             await self.session.commit()
             return record
 
@@ -157,13 +210,70 @@ class AuditService:
                 yield row
             after = rows[-1].id
 
+    async def _checkpoint_if_due(self, record: AuditRecord) -> None:
+        await self.session.flush()  # gives the record its id
+        if record.id % CHECKPOINT_EVERY == 0:
+            self._add_checkpoint(record.id, record.hash)
+
+    def _add_checkpoint(self, record_id: int, record_hash: str) -> None:
+        checkpoint = AuditCheckpoint(at=utcnow(), record_id=record_id, record_hash=record_hash)
+        checkpoint.mac = checkpoint_mac(checkpoint, self.key)
+        self.session.add(checkpoint)
+
+    async def checkpoint(self) -> tuple[int, str] | None:
+        """Mark the newest record as reached; the caller commits. Its id and hash, None on an
+        empty chain."""
+        newest = (
+            await self.session.execute(
+                select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)
+            )
+        ).first()
+        if newest is None:
+            return None
+        self._add_checkpoint(newest.id, newest.hash)
+        await self.session.flush()
+        return int(newest.id), str(newest.hash)
+
+    async def _checkpoints(self) -> Sequence[AuditCheckpoint]:
+        result = await self.session.scalars(
+            select(AuditCheckpoint).order_by(AuditCheckpoint.record_id, AuditCheckpoint.id)
+        )
+        return result.all()
+
     async def verify(self) -> tuple[int, list[AuditBreak]]:
-        """Walk the chain; return how many records were checked and where it breaks."""
+        """Walk the chain; return how many records were checked and where it breaks: records
+        edited, deleted or hashed without the key, and checkpoints the chain no longer meets."""
         breaks: list[AuditBreak] = []
+        named: dict[int, list[AuditCheckpoint]] = {}
+        for checkpoint in await self._checkpoints():
+            if not hmac.compare_digest(checkpoint.mac, checkpoint_mac(checkpoint, self.key)):
+                breaks.append(
+                    AuditBreak(
+                        checkpoint.record_id,
+                        f"checkpoint #{checkpoint.id} was not written under the hub's key: "
+                        "forged or edited",
+                    )
+                )
+            else:
+                named.setdefault(checkpoint.record_id, []).append(checkpoint)
+        awaited = deque(sorted(named))
         expected_prev = GENESIS_HASH
         checked = 0
+        last_id = 0
         async for record in self._in_order():
             checked += 1
+            # Checkpoints come in record order: those before this record name deleted ones.
+            while awaited and awaited[0] < record.id:
+                missing_id = awaited.popleft()
+                breaks.append(
+                    AuditBreak(
+                        missing_id,
+                        f"checkpoint #{named.pop(missing_id)[0].id} names this record and it "
+                        "is gone: deleted",
+                    )
+                )
+            if awaited and awaited[0] == record.id:
+                awaited.popleft()
             if record.prev_hash != expected_prev:
                 breaks.append(
                     AuditBreak(
@@ -172,7 +282,71 @@ class AuditService:
                         "just before this one",
                     )
                 )
-            if record_hash(record) != record.hash:
-                breaks.append(AuditBreak(record.id, "its content does not match its hash: edited"))
+            if not hmac.compare_digest(record_hash(record, self.key), record.hash):
+                breaks.append(self._hash_problem(record))
+            for checkpoint in named.pop(record.id, []):
+                if checkpoint.record_hash != record.hash:
+                    breaks.append(
+                        AuditBreak(
+                            record.id,
+                            f"checkpoint #{checkpoint.id} saw it with another hash: rewritten",
+                        )
+                    )
             expected_prev = record.hash
+            last_id = record.id
+        if named:
+            newest = max(named)
+            breaks.append(
+                AuditBreak(
+                    newest,
+                    f"the chain ends at #{last_id} but checkpoint #{named[newest][0].id} says "
+                    f"#{newest} existed: the newest records were deleted",
+                )
+            )
         return checked, breaks
+
+    @staticmethod
+    def _hash_problem(record: AuditRecord) -> AuditBreak:
+        if plain_hash(record) == record.hash:
+            return AuditBreak(
+                record.id,
+                "its hash is a plain SHA-256, not the hub's keyed hash: written before the "
+                "chain was keyed (`nguon audit rekey`) or recomputed by someone without the key",
+                unkeyed=True,
+            )
+        return AuditBreak(record.id, "its content does not match its hash: edited")
+
+    async def rekey(self) -> int:
+        """Rewrite a chain begun before the hub keyed it under the key, once, after an upgrade;
+        the caller commits. Refused unless every record verifies, unkeyed ones as plain
+        SHA-256, and no unkeyed record follows a keyed one (that is a chain recomputed without
+        the key). Returns how many records were rewritten."""
+        _checked, breaks = await self.verify()
+        plain = [b for b in breaks if b.unkeyed]
+        others = [b for b in breaks if not b.unkeyed]
+        if others:
+            first = others[0]
+            raise Conflict(
+                f"The audit chain is broken at record {first.record_id} ({first.reason}); "
+                "nothing was rewritten.",
+            )
+        if not plain:
+            return 0
+        keyed_seen = False
+        plain_ids = {b.record_id for b in plain}
+        previous = GENESIS_HASH
+        async for record in self._in_order():
+            if record.id not in plain_ids:
+                keyed_seen = True
+            elif keyed_seen:
+                raise Conflict(
+                    f"Record {record.id} has a plain SHA-256 hash after records the hub keyed: "
+                    "the chain was recomputed without the key; nothing was rewritten."
+                )
+            record.prev_hash = previous
+            record.hash = record_hash(record, self.key)
+            previous = record.hash
+        await self.session.execute(delete(AuditCheckpoint))
+        await self.session.flush()
+        await self.checkpoint()
+        return len(plain_ids)

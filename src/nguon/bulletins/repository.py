@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nguon.areas.levels import AreaLevel
 from nguon.bulletins.enums import ON_AIR, BulletinKind, BulletinStatus, Category, Priority
 from nguon.bulletins.models import Bulletin, BulletinRevision
+from nguon.dispatch.repository import given_to_play
+from nguon.identity.principal import Principal
 from nguon.kit.errors import InvalidInput
 from nguon.kit.text import fold
 
@@ -40,11 +42,28 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise InvalidInput("The cursor is not one this hub gave out.") from exc
 
 
-def visible_to(area_path: str) -> ColumnElement[bool]:
-    """Bulletins from the area or below it, and from the areas above it."""
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Whose sight a read keeps to: a caller in an area, or an endpoint's key."""
+
+    area_path: str
+    endpoint_id: int | None = None
+
+    @classmethod
+    def of(cls, principal: Principal) -> "Viewer":
+        return cls(principal.area.path, principal.endpoint_id)
+
+
+def visible_to(viewer: Viewer) -> ColumnElement[bool]:
+    """People and systems see the bulletins from their area or below it, and from the areas
+    above it. An endpoint sees only what it was given to play, while the working content is
+    the approved one: never a draft, nor a bulletin revoked, expired or being edited (it plays
+    the approved revision from its playlist meanwhile)."""
+    if viewer.endpoint_id is not None:
+        return and_(Bulletin.status.in_(ON_AIR), Bulletin.id.in_(given_to_play(viewer.endpoint_id)))
     return or_(
-        Bulletin.origin_area_path.startswith(area_path, autoescape=True),
-        literal(area_path).startswith(Bulletin.origin_area_path),
+        Bulletin.origin_area_path.startswith(viewer.area_path, autoescape=True),
+        literal(viewer.area_path).startswith(Bulletin.origin_area_path),
     )
 
 
@@ -52,8 +71,12 @@ class BulletinRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, bulletin_id: str, *, for_update: bool = False) -> Bulletin | None:
+    async def get(
+        self, bulletin_id: str, *, for_update: bool = False, viewer: Viewer | None = None
+    ) -> Bulletin | None:
         statement = select(Bulletin).where(Bulletin.id == bulletin_id)
+        if viewer is not None:
+            statement = statement.where(visible_to(viewer))
         if for_update:
             statement = statement.with_for_update()
         return (await self.session.scalars(statement)).first()
@@ -75,19 +98,19 @@ class BulletinRepository:
         )
         return result.all()
 
-    async def translations(self, original_id: str, viewer_path: str) -> Sequence[Bulletin]:
+    async def translations(self, original_id: str, viewer: Viewer) -> Sequence[Bulletin]:
         """The bulletins that translate `original_id` and that the viewer may see, oldest first."""
         result = await self.session.scalars(
             select(Bulletin)
-            .where(Bulletin.translation_of == original_id, visible_to(viewer_path))
+            .where(Bulletin.translation_of == original_id, visible_to(viewer))
             .order_by(Bulletin.created_at, Bulletin.id)
         )
         return result.all()
 
     async def search(
-        self, viewer_path: str, query: BulletinFilter, limit: int, cursor: str | None
+        self, viewer: Viewer, query: BulletinFilter, limit: int, cursor: str | None
     ) -> Sequence[Bulletin]:
-        statement = select(Bulletin).where(visible_to(viewer_path))
+        statement = select(Bulletin).where(visible_to(viewer))
         for column, value in (
             (Bulletin.status, query.status),
             (Bulletin.kind, query.kind),

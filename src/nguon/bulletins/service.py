@@ -12,7 +12,7 @@ from nguon.areas.levels import AreaLevel
 from nguon.areas.service import AreaService
 from nguon.bulletins.enums import MEDIA_KIND_FOR, ON_AIR, BulletinKind, BulletinStatus
 from nguon.bulletins.models import Bulletin, BulletinRevision
-from nguon.bulletins.repository import BulletinFilter, BulletinRepository
+from nguon.bulletins.repository import BulletinFilter, BulletinRepository, Viewer
 from nguon.bulletins.schemas import BulletinCreate, BulletinUpdate
 from nguon.dispatch.models import DeliveryStatus
 from nguon.dispatch.service import Dispatcher
@@ -63,8 +63,10 @@ class BulletinService:
     async def get(
         self, actor: Principal, bulletin_id: str, *, for_update: bool = False
     ) -> Bulletin:
-        bulletin = await self.repository.get(bulletin_id, for_update=for_update)
-        if bulletin is None or not self._visible(actor, bulletin):
+        bulletin = await self.repository.get(
+            bulletin_id, for_update=for_update, viewer=Viewer.of(actor)
+        )
+        if bulletin is None:
             raise NotFound(f"No bulletin {bulletin_id} is visible to {actor.label}.")
         return bulletin
 
@@ -75,7 +77,7 @@ class BulletinService:
         original = (
             named if named.translation_of is None else await self.get(actor, named.translation_of)
         )
-        return [original, *await self.repository.translations(original.id, actor.area.path)]
+        return [original, *await self.repository.translations(original.id, Viewer.of(actor))]
 
     async def views(self, bulletins: Sequence[Bulletin]) -> list[BulletinView]:
         """Bulletins with their media, read in one query for the lot."""
@@ -85,12 +87,7 @@ class BulletinService:
     async def search(
         self, actor: Principal, query: BulletinFilter, limit: int, cursor: str | None
     ) -> Sequence[Bulletin]:
-        return await self.repository.search(actor.area.path, query, limit, cursor)
-
-    @staticmethod
-    def _visible(actor: Principal, bulletin: Bulletin) -> bool:
-        origin = bulletin.origin_area_path
-        return origin.startswith(actor.area.path) or actor.area.path.startswith(origin)
+        return await self.repository.search(Viewer.of(actor), query, limit, cursor)
 
     # --- writing ----------------------------------------------------------------------------
 

@@ -55,6 +55,16 @@ def repushed(connected_since: datetime) -> ColumnElement[bool]:
     return and_(Bulletin.priority == Priority.emergency, or_(Endpoint.push_url.is_not(None), heard))
 
 
+def given_to_play(endpoint_id: int) -> Select[str]:
+    """The bulletins an endpoint was given to play, as a query of their ids: those with a
+    live delivery to it while it is enabled. All an endpoint's key may read is these."""
+    return (
+        select(Delivery.bulletin_id)
+        .join(Endpoint, Endpoint.id == Delivery.endpoint_id)
+        .where(Delivery.endpoint_id == endpoint_id, Delivery.status.not_in(ENDED), Endpoint.enabled)
+    )
+
+
 class DeliveryRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -111,6 +121,22 @@ class DeliveryRepository:
     ) -> Sequence[tuple[Delivery, Bulletin, BulletinRevision]]:
         result = await self.session.execute(self._live().where(Delivery.endpoint_id == endpoint_id))
         return [(delivery, bulletin, revision) for delivery, bulletin, revision in result.all()]
+
+    async def plays_media(self, endpoint_id: int, media_id: str) -> bool:
+        """Whether the media is part of the approved revision of a bulletin the endpoint was
+        given to play (a revision lists a handful of media; an endpoint plays tens)."""
+        contents = await self.session.scalars(
+            select(BulletinRevision.content)
+            .join(
+                Bulletin,
+                and_(
+                    BulletinRevision.bulletin_id == Bulletin.id,
+                    BulletinRevision.number == Bulletin.on_air_revision,
+                ),
+            )
+            .where(Bulletin.id.in_(given_to_play(endpoint_id)))
+        )
+        return any(media_id in content.get("media", ()) for content in contents)
 
     async def on_air_in(
         self, area_id: int, kind: EndpointKind

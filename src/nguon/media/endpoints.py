@@ -140,8 +140,10 @@ async def upload_media(
     return answer
 
 
-async def _deliver(service: MediaService, media_id: str, rendition: str) -> Response:
-    delivery = await service.delivery(media_id, rendition)
+async def _deliver(
+    service: MediaService, actor: Principal, media_id: str, rendition: str
+) -> Response:
+    delivery = await service.delivery(actor, media_id, rendition)
     if isinstance(delivery, Redirect):
         return RedirectResponse(delivery.url, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
     return FileResponse(
@@ -154,8 +156,8 @@ async def _deliver(service: MediaService, media_id: str, rendition: str) -> Resp
     summary="The uploaded file (a redirect to object storage, or the bytes with Range support)",
     response_class=Response,
 )
-async def get_media(media_id: MediaId, service: Media, _principal: AnyPrincipal) -> Response:
-    return await _deliver(service, media_id, ORIGINAL)
+async def get_media(media_id: MediaId, service: Media, actor: AnyPrincipal) -> Response:
+    return await _deliver(service, actor, media_id, ORIGINAL)
 
 
 @router.get(
@@ -167,6 +169,6 @@ async def get_rendition(
     media_id: MediaId,
     rendition: Annotated[str, Path(pattern=r"^[a-z]{1,32}$")],
     service: Media,
-    _principal: AnyPrincipal,
+    actor: AnyPrincipal,
 ) -> Response:
-    return await _deliver(service, media_id, rendition)
+    return await _deliver(service, actor, media_id, rendition)

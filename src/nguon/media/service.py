@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nguon.dispatch.repository import DeliveryRepository
 from nguon.identity.principal import Principal
 from nguon.kit.errors import NotFound
 from nguon.kit.settings import Settings
@@ -148,14 +149,21 @@ class MediaService:
         for key in (media.storage_key, *(r.storage_key for r in media.renditions)):
             await self.storage.delete(key)
 
-    async def get(self, media_id: str) -> MediaObject:
+    async def get(self, actor: Principal, media_id: str) -> MediaObject:
+        """An endpoint's key reads only the media of what it was given to play; people and
+        systems read any (media carry no area: the bulletins that use them do)."""
         media = await self.repository.get(media_id)
-        if media is None:
-            raise NotFound(f"No media has the id {media_id!r}.")
+        if media is None or (
+            actor.endpoint_id is not None
+            and not await DeliveryRepository(self.session).plays_media(actor.endpoint_id, media_id)
+        ):
+            raise NotFound(f"No media has the id {media_id!r} for {actor.label}.")
         return media
 
-    async def delivery(self, media_id: str, rendition: str) -> Redirect | LocalFile:
-        media = await self.get(media_id)
+    async def delivery(
+        self, actor: Principal, media_id: str, rendition: str
+    ) -> Redirect | LocalFile:
+        media = await self.get(actor, media_id)
         if rendition == ORIGINAL:
             key, content_type, suffix = media.storage_key, media.content_type, ""
         else:
