@@ -49,11 +49,14 @@ def create_bus(settings: Settings) -> Bus:
 
 @asynccontextmanager
 async def started(bus: Bus) -> AsyncIterator[Bus]:
-    await bus.start()
-    try:
-        yield bus
-    finally:
-        await bus.stop()
+    """The bus, connecting in the background: the database is the truth, so the API serves
+    and the worker's database loops run while the broker is away (events wait in the outbox,
+    subscriptions begin once it is back), and a process told to stop is not stuck waiting."""
+    async with in_background("bus-connect", bus.start):
+        try:
+            yield bus
+        finally:
+            await bus.stop()
 
 
 async def reconcile_forever(
