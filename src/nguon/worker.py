@@ -52,11 +52,12 @@ async def started(bus: Bus) -> AsyncIterator[Bus]:
     """The bus, connecting in the background: the database is the truth, so the API serves
     and the worker's database loops run while the broker is away (events wait in the outbox,
     subscriptions begin once it is back), and a process told to stop is not stuck waiting."""
-    async with in_background("bus-connect", bus.start):
-        try:
+    try:
+        # Out of the connecting first, so that no producer it starts outlives the stop.
+        async with in_background("bus-connect", bus.start):
             yield bus
-        finally:
-            await bus.stop()
+    finally:
+        await bus.stop()
 
 
 async def reconcile_forever(

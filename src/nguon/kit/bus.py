@@ -336,7 +336,11 @@ class KafkaBus:
                         if group:
                             await consumer.commit()
             finally:
-                await _closed_within(consumer.stop(), "consumer")
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():  # the subscription is closing
+                    await _closed_within(consumer.stop(), "consumer")
+                else:  # a new consumer follows: this one must be gone from the group first
+                    await consumer.stop()
 
         async def loop() -> None:
             while True:
