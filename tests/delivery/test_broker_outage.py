@@ -1,7 +1,7 @@
 """The database is the truth: with Kafka configured and the broker away, `nguon serve` serves
-(polls, bulletins), says on /readyz that the bus is degraded, keeps the events in the outbox and
-lets them flow once the broker comes; both processes stop promptly on SIGTERM whatever the
-broker does."""
+(polls, bulletins, CAP alerts), says on /readyz that the bus is degraded, keeps the events in
+the outbox and lets them flow once the broker comes; both processes stop promptly on SIGTERM
+whatever the broker does."""
 
 import asyncio
 import signal
@@ -13,8 +13,10 @@ import pytest
 from httpx import AsyncClient
 
 from nguon.dispatch.endpoints import DEVICE_PLAYLIST_PATH
+from nguon.identity.roles import Role
 from tests.bulletins.test_workflow import text_bulletin
-from tests.conftest import free_port
+from tests.central.simulator import CentralSystem, Info, in_hours, message
+from tests.conftest import AN_GIANG, MakeKey, free_port
 from tests.dispatch.test_deliveries import publish
 from tests.processes import ApiProcess, Process, kafka_environment
 from tests.push.test_sse import WAIT_SECONDS, Hub, listening, parties
@@ -81,8 +83,12 @@ async def until_ready(http: AsyncClient, seconds: float = 30) -> dict[str, Any]:
 
 
 async def test_the_api_serves_while_the_broker_is_away_and_its_events_flow_when_it_comes(
-    processes: tuple[ApiProcess, Process], broker: Broker, parties: dict[str, Any]
+    processes: tuple[ApiProcess, Process],
+    broker: Broker,
+    parties: dict[str, Any],
+    make_key: MakeKey,
 ) -> None:
+    central_key = (await make_key("central-system", Role.central, AN_GIANG))["X-Api-Key"]
     api, worker = processes
     api.start()  # returns once /healthz answers
     worker.start()
@@ -98,8 +104,11 @@ async def test_the_api_serves_while_the_broker_is_away_and_its_events_flow_when_
         poll = await http.get(DEVICE_PLAYLIST_PATH, headers=parties["radio_a"])
         assert poll.status_code == 200, poll.text
         await publish(http, parties, text_bulletin(parties["a"], title="Trong lúc mất Kafka"))
+        alert = message(infos=(Info(expires=in_hours(1), geocodes=(parties["a"],)),))
+        taken = await CentralSystem(http, central_key).send(alert)
+        assert taken.status_code == 201, taken.text
         waiting = bus_check(await readiness(http))["detail"]
-        assert "outbox: 1 events waiting" in waiting, waiting
+        assert "outbox: 0 events" not in waiting, waiting
 
         broker.start()
         # The worker's relay publishes what waited; the API process's bus connects.
