@@ -51,7 +51,11 @@ class Process:
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(timeout=20)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:  # deaf to SIGTERM: leave nothing running
+                self.kill()
+                raise
 
 
 class ApiProcess(Process):

@@ -3,6 +3,7 @@
 import asyncio
 import getpass
 import signal
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -111,6 +112,23 @@ def _run(work: Callable[[Hub], Awaitable[T]]) -> T:
         raise typer.Exit(code=1) from error
 
 
+class _AnnouncedServer(uvicorn.Server):
+    """Says where it serves once it listens (the port it really bound, when asked for 0)."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            host, port = self.servers[0].sockets[0].getsockname()[:2]
+            base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+            # On stderr: stdout carries the log lines, which may be JSON for a collector.
+            typer.echo(f"nguon serving on {base} (API docs: {base}/docs)", err=True)
+
+
+# What open requests get to finish after SIGTERM before they are cut: with the lifespan's
+# own bounded shutdown, the process is gone well within 10 s.
+GRACEFUL_SHUTDOWN_SECONDS = 4
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (default NGUON_HOST)")] = None,
@@ -120,7 +138,7 @@ def serve(
     settings = get_settings()
     if settings.is_sqlite:
         upgrade(settings.resolved_database_url)
-    uvicorn.run(
+    config = uvicorn.Config(
         "nguon.app:create_app",
         factory=True,
         host=host or settings.host,
@@ -128,7 +146,12 @@ def serve(
         log_config=None,
         access_log=False,
         proxy_headers=True,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
+    server = _AnnouncedServer(config)
+    server.run()
+    if not server.started:  # as uvicorn.run: a port taken, a lifespan that failed
+        raise typer.Exit(code=3)
 
 
 @app.command()

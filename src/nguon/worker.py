@@ -49,9 +49,13 @@ def create_bus(settings: Settings) -> Bus:
 
 @asynccontextmanager
 async def started(bus: Bus) -> AsyncIterator[Bus]:
-    await bus.start()
+    """The bus, connecting in the background: the database is the truth, so the API serves
+    and the worker's database loops run while the broker is away (events wait in the outbox,
+    subscriptions begin once it is back), and a process told to stop is not stuck waiting."""
     try:
-        yield bus
+        # Out of the connecting first, so that no producer it starts outlives the stop.
+        async with in_background("bus-connect", bus.start):
+            yield bus
     finally:
         await bus.stop()
 

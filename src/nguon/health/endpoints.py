@@ -1,8 +1,12 @@
+from typing import Literal
+
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import Field
 from sqlalchemy import text
 
 from nguon.kit.migrate import current_revision, head_revision
+from nguon.kit.outbox import Outbox
 from nguon.kit.problems import problem
 from nguon.kit.schemas import ResponseModel
 from nguon.kit.storage import StorageError
@@ -13,12 +17,20 @@ router = APIRouter(tags=["operations"])
 
 class Check(ResponseModel):
     name: str
-    ok: bool
+    ok: bool = Field(description="The part works")
     detail: str
+    required: bool = Field(
+        default=True,
+        description="The hub cannot serve without this part: when it fails, /readyz answers "
+        "503. A part that is not required and fails leaves the hub degraded (200).",
+    )
 
 
 class Readiness(ResponseModel):
-    status: str
+    status: Literal["ready", "degraded"] = Field(
+        description="`degraded`: a part the API serves without (the bus) is failing; "
+        "the checks say which"
+    )
     checks: list[Check]
 
 
@@ -29,7 +41,7 @@ async def healthz() -> dict[str, str]:
 
 @router.get(
     "/readyz",
-    summary="The hub can serve: database reachable and migrated",
+    summary="The hub can serve: database reachable and migrated, storage writable",
     response_model=Readiness,
     responses={503: {"description": "Not ready; the problem lists the failing checks"}},
 )
@@ -39,10 +51,15 @@ async def readyz(request: Request) -> Readiness | Response:
         await _storage_check(request),
         _media_tools(request),
         await _uplink_check(request),
+        await _bus_check(request),
     ]
     if all(check.ok for check in checks):
         return Readiness(status="ready", checks=checks)
-    failing = "; ".join(f"{check.name}: {check.detail}" for check in checks if not check.ok)
+    if all(check.ok for check in checks if check.required):
+        return Readiness(status="degraded", checks=checks)
+    failing = "; ".join(
+        f"{check.name}: {check.detail}" for check in checks if check.required and not check.ok
+    )
     return problem(
         503,
         f"Not ready: {failing}",
@@ -80,7 +97,12 @@ async def _storage_check(request: Request) -> Check:
 
 def _media_tools(request: Request) -> Check:
     # Without ffmpeg the hub still serves; the detail tells the operator what is missing.
-    return Check(name="media_tools", ok=True, detail=request.app.state.media_tools.status())
+    return Check(
+        name="media_tools",
+        ok=True,
+        detail=request.app.state.media_tools.status(),
+        required=False,
+    )
 
 
 async def _uplink_check(request: Request) -> Check:
@@ -88,18 +110,40 @@ async def _uplink_check(request: Request) -> Check:
     the province's broadcasting out of service. The detail says whether it is on and behind."""
     settings = request.app.state.settings
     if not settings.uplink_enabled:
-        return Check(name="uplink", ok=True, detail="off: NGUON_CENTRAL_URL is not set")
+        return Check(
+            name="uplink", ok=True, detail="off: NGUON_CENTRAL_URL is not set", required=False
+        )
     try:
         async with request.app.state.sessionmaker() as session:
             waiting, oldest, last_sent = await UplinkRepository(session).backlog()
     except Exception as exc:  # the database check says what is wrong with the database
-        return Check(name="uplink", ok=True, detail=f"on, backlog unknown: {type(exc).__name__}")
+        return Check(
+            name="uplink",
+            ok=True,
+            detail=f"on, backlog unknown: {type(exc).__name__}",
+            required=False,
+        )
     detail = f"on: {settings.central_url}; {waiting} waiting"
     if oldest is not None:
         detail += f" (oldest since {oldest.isoformat()})"
     if last_sent is not None:
         detail += f"; last taken at {last_sent.isoformat()}"
-    return Check(name="uplink", ok=True, detail=detail)
+    return Check(name="uplink", ok=True, detail=detail, required=False)
+
+
+async def _bus_check(request: Request) -> Check:
+    """The bus never makes the hub unready: the database is the truth, so polls, bulletins
+    and alerts are served while the broker is away, and their events wait in the outbox. What
+    waits on it is news: webhooks and event streams (devices still poll)."""
+    state = await request.app.state.bus.state()
+    try:
+        async with request.app.state.sessionmaker() as session:
+            waiting = f"outbox: {await Outbox(session).waiting()} events waiting"
+    except Exception as exc:  # the database check says what is wrong with the database
+        waiting = f"outbox unknown: {type(exc).__name__}"
+    return Check(
+        name="bus", ok=state.reachable, detail=f"{state.detail}; {waiting}", required=False
+    )
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -4,11 +4,15 @@ Both carry the same records through the same two calls: `publish` returns once t
 every record, and `subscription` runs a handler over batches of records. A handler that raises
 gets the same batch again (Kafka: offsets are committed only after the handler returns), so
 handlers must be idempotent; `nguon.kit.consumers` makes them so.
+
+The database is the truth and the bus only carries news of it: a process whose broker is away
+serves on, its events wait in the outbox, and its subscriptions begin once the broker is back.
 """
 
 import asyncio
 import contextlib
 import functools
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -29,6 +33,23 @@ log = structlog.get_logger()
 # hammered and the log is not flooded.
 RETRY_SECONDS = 1.0
 BATCH_RECORDS = 1_000
+# While the broker stays away, the warning is repeated this often rather than every retry.
+UNAVAILABLE_LOG_SECONDS = 60.0
+# The longest a client may take to close: what a producer has not delivered by then is still
+# in the outbox, so a process told to stop does not wait on a broker that is gone.
+CLOSE_SECONDS = 2.0
+# The longest /readyz waits on the broker's answer to a metadata request.
+CHECK_SECONDS = 2.0
+
+
+class BusUnavailable(Exception):
+    """The broker has not been reached: nothing was sent, the records stay where they are."""
+
+
+@dataclass(frozen=True, slots=True)
+class BusState:
+    reachable: bool
+    detail: str
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -50,9 +71,17 @@ Handler = Callable[[Sequence[Record]], Awaitable[None]]
 
 
 class Bus(Protocol):
-    async def start(self) -> None: ...
+    async def start(self) -> None:
+        """Connect, waiting for the broker for as long as it takes (run it in the background:
+        `nguon.worker.started`)."""
+
+    async def ready(self) -> None:
+        """Return once `start` has connected."""
 
     async def stop(self) -> None: ...
+
+    async def state(self) -> BusState:
+        """Whether the broker answers now, in words for /readyz."""
 
     async def publish(self, records: Sequence[Record]) -> None:
         """Return once the bus holds every record; raise if it could not take them all."""
@@ -86,8 +115,14 @@ class InProcessBus:
     async def start(self) -> None:
         return None
 
+    async def ready(self) -> None:
+        return None
+
     async def stop(self) -> None:
         return None
+
+    async def state(self) -> BusState:
+        return BusState(True, "in process: events reach this process's subscribers only")
 
     async def publish(self, records: Sequence[Record]) -> None:
         for record in records:
@@ -133,10 +168,14 @@ class KafkaBus:
         self.options = options
         self.topics = list(topics)
         self._producer: AIOKafkaProducer | None = None
+        self._connected = asyncio.Event()
+        # Since when (monotonic) and why the broker has not answered, while it does not.
+        self._unreachable_since: tuple[float, str] | None = None
 
     async def start(self) -> None:
         """Connect, waiting for the broker if it is down: a worker or API process started
         while Kafka restarts carries on once it is back, rather than exiting."""
+        logged_at: float | None = None
         while True:
             producer = AIOKafkaProducer(
                 bootstrap_servers=self.options.bootstrap,
@@ -150,16 +189,54 @@ class KafkaBus:
                 await producer.start()
             except KafkaError as error:
                 await producer.stop()
-                log.warning("kafka_unavailable", bootstrap=self.options.bootstrap, error=str(error))
+                self._unreachable(error)
+                if logged_at is None or time.monotonic() - logged_at > UNAVAILABLE_LOG_SECONDS:
+                    logged_at = time.monotonic()
+                    log.warning(
+                        "kafka_unavailable", bootstrap=self.options.bootstrap, error=str(error)
+                    )
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
+            except asyncio.CancelledError:  # stopped before the broker came
+                await producer.stop()
+                raise
             self._producer = producer
+            self._unreachable_since = None
+            self._connected.set()
+            log.info("kafka_connected", bootstrap=self.options.bootstrap)
             return
+
+    async def ready(self) -> None:
+        await self._connected.wait()
 
     async def stop(self) -> None:
         if self._producer is not None:
-            await self._producer.stop()
-            self._producer = None
+            producer, self._producer = self._producer, None
+            self._connected.clear()
+            await _closed_within(producer.stop(), "producer")
+
+    async def state(self) -> BusState:
+        producer = self._producer
+        if producer is not None:
+            try:
+                async with asyncio.timeout(CHECK_SECONDS):
+                    answered = await producer.client.force_metadata_update()
+            except TimeoutError:
+                answered = False
+            if answered:
+                self._unreachable_since = None
+                return BusState(True, f"kafka at {self.options.bootstrap}")
+            self._unreachable(KafkaError("no broker answered a metadata request"))
+        since = self._unreachable_since
+        return BusState(
+            False,
+            f"kafka at {self.options.bootstrap} unreachable"
+            + (f" for {time.monotonic() - since[0]:.0f} s: {since[1]}" if since else ""),
+        )
+
+    def _unreachable(self, error: KafkaError) -> None:
+        if self._unreachable_since is None:
+            self._unreachable_since = (time.monotonic(), str(error))
 
     async def ensure_topics(self) -> None:
         """Create the hub's topics where the broker lacks them (a new or a wiped cluster)."""
@@ -187,7 +264,7 @@ class KafkaBus:
 
     async def publish(self, records: Sequence[Record]) -> None:
         if self._producer is None:
-            raise RuntimeError("the bus is not started")
+            raise BusUnavailable(f"kafka at {self.options.bootstrap} is not connected")
         try:
             await self._send_all(self._producer, records)
         except KafkaError:
@@ -245,6 +322,7 @@ class KafkaBus:
                 heartbeat_interval_ms=1_000,
             )
             await consumer.start()
+            log.info("kafka_subscribed", topics=label, group=group)
             try:
                 while True:
                     batches = await consumer.getmany(timeout_ms=500, max_records=BATCH_RECORDS)
@@ -258,10 +336,16 @@ class KafkaBus:
                         if group:
                             await consumer.commit()
             finally:
-                await consumer.stop()
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():  # the subscription is closing
+                    await _closed_within(consumer.stop(), "consumer")
+                else:  # a new consumer follows: this one must be gone from the group first
+                    await consumer.stop()
 
         async def loop() -> None:
             while True:
+                # Not before the broker is there: the subscription begins when it comes back.
+                await self.ready()
                 try:
                     await consume()
                 except Exception:  # reconnect: a restarted broker, a rebalance gone wrong
@@ -270,3 +354,14 @@ class KafkaBus:
 
         async with in_background(f"kafka-{group or 'broadcast'}", loop):
             yield
+
+
+async def _closed_within(closing: Awaitable[None], client: str) -> None:
+    """Close a client, giving up after CLOSE_SECONDS: a producer would wait for a broker that
+    is gone to take its last records (they are still in the outbox), a consumer to hear that
+    it left its group (the group drops it after its session timeout anyway)."""
+    try:
+        async with asyncio.timeout(CLOSE_SECONDS):
+            await closing
+    except TimeoutError:
+        log.warning("kafka_close_abandoned", client=client)

@@ -6,6 +6,7 @@ import sys
 import time
 import uuid
 from collections.abc import Mapping
+from typing import Literal
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -19,22 +20,48 @@ _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 log = structlog.get_logger()
 
 
-def configure_logging(level: str, as_json: bool) -> None:
-    renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
+LogFormat = bool | Literal["auto"]
+# The name of the root handler that renders the libraries' logging, so that configuring again
+# replaces it rather than adding a second one.
+_LIBRARY_LOG_HANDLER = "nguon"
+
+
+def configure_logging(level: str, as_json: LogFormat) -> None:
+    """Log lines on stdout: JSON for a collector, readable lines for a person at a terminal;
+    `auto` chooses by whether stdout is one. The libraries' own logging (uvicorn, aiokafka)
+    comes out the same way, rather than as bare text on stderr."""
+    stream = sys.stdout
+    json_lines = not stream.isatty() if as_json == "auto" else as_json
+    stamped: list[structlog.typing.Processor] = [
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    rendered: list[structlog.typing.Processor] = (
+        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        if json_lines
+        # The console renderer lays out tracebacks itself.
+        else [structlog.dev.ConsoleRenderer(colors=stream.isatty())]
     )
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=[structlog.contextvars.merge_contextvars, *stamped, *rendered],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
+    # Libraries log what they think worth a warning (the root logger's default level), so
+    # that their chatter does not drown the hub's own lines.
+    handler = logging.StreamHandler(stream)
+    handler.set_name(_LIBRARY_LOG_HANDLER)
+    handler.setLevel(level.upper())
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *stamped],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendered],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if h.get_name() != _LIBRARY_LOG_HANDLER]
+    root.addHandler(handler)
 
 
 class Metrics:

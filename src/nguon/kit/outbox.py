@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
+    func,
     insert,
     literal,
     select,
@@ -168,6 +169,13 @@ class Outbox:
             .limit(limit)
         )
 
+    async def waiting(self) -> int:
+        """How many events the relay has still to publish."""
+        count = await self.session.scalar(
+            select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+        )
+        return int(count or 0)
+
     async def _stored(self, query: Select[int, str, str, str]) -> list[StoredEvent]:
         result = await self.session.execute(query)
         return [StoredEvent(*row) for row in result.all()]
@@ -303,6 +311,8 @@ async def relay_forever(relay: OutboxRelay, engine: AsyncEngine, feed: ChangeFee
     if feed is not None:
         feed.subscribe(OUTBOX_WRITTEN, relay.wake)
     while True:
+        # No lock taken, nothing read, while the broker is away: the events wait where they are.
+        await relay.bus.ready()
         try:
             async with holding_relay_lock(engine) as connection:
                 if connection is not None:

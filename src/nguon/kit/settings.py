@@ -58,7 +58,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65_535)
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-    log_json: bool = True
+    log_json: bool | Literal["auto"] = Field(
+        default="auto", description="JSON log lines; auto: readable lines when stdout is a terminal"
+    )
     clock_seconds: float = Field(
         default=30, gt=0, le=3600, description="How often scheduled and expired bulletins move"
     )
