@@ -1,9 +1,14 @@
 """Bad input gets a clear problem+json answer and changes nothing."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+from fastapi import FastAPI
+from fastapi._compat import ModelField
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from httpx import AsyncClient, Response
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,7 +17,9 @@ from nguon.areas.sources import AreaRecord
 from nguon.audit.models import AuditRecord
 from nguon.bulletins.models import Bulletin
 from nguon.identity.roles import Role
+from nguon.kit.schemas import pattern_words
 from tests.conftest import AN_GIANG, TEST_SECRET, MakeUser, communes_of, count_users
+from tests.test_access import api_routes
 
 PROBLEM = "application/problem+json"
 VALID = {"username": "new.person", "password": "long-enough-pw", "role": "viewer", "area": AN_GIANG}
@@ -388,3 +395,50 @@ async def test_details_say_what_is_expected_in_words(
     }
     out_of_range = await client.get("/api/v1/users?limit=0", headers=admin)
     assert out_of_range.json()["errors"][0]["message"] == "must be an integer from 1 to 500"
+
+
+# --- every route, including those still to come -------------------------------------------
+
+
+def route_parameters(app: FastAPI) -> Iterator[tuple[str, ModelField]]:
+    def walk(dependant: Dependant) -> Iterator[ModelField]:
+        yield from dependant.path_params
+        yield from dependant.query_params
+        yield from dependant.header_params
+        for dependency in dependant.dependencies:
+            yield from walk(dependency)
+
+    routes = [route for route in api_routes(app) if isinstance(route, APIRoute)]
+    assert routes
+    for route in routes:
+        for param in walk(route.dependant):
+            yield f"{sorted(route.methods)} {route.path} {param.alias}", param
+
+
+def test_every_integer_and_instant_parameter_is_bounded(app: FastAPI) -> None:
+    """A parameter that took any integer or any instant would reach the database or the slot
+    arithmetic with a value neither can take."""
+    unbounded = []
+    for name, param in route_parameters(app):
+        for value in (str(2**70), "9999-12-31T23:59:59+14:00", "0001-01-01T00:00:00Z"):
+            accepted, errors = param.validate(value)
+            if not errors and isinstance(accepted, int | datetime):
+                unbounded.append((name, value))
+    assert unbounded == []
+
+
+def test_every_pattern_is_said_in_words(app: FastAPI) -> None:
+    def patterns(node: object) -> Iterator[str]:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "pattern" and isinstance(value, str):
+                    yield value
+                else:
+                    yield from patterns(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from patterns(item)
+
+    found = set(patterns(app.openapi()))
+    assert found
+    assert {regex for regex in found if pattern_words(regex) is None} == set()

@@ -14,7 +14,7 @@ from nguon.identity.access import Access
 from nguon.identity.principal import Principal
 from nguon.identity.roles import USER_ROLES, Role
 from nguon.kit.db import utcnow
-from nguon.kit.schemas import Instant, RequestModel, ResponseModel, pattern
+from nguon.kit.schemas import ROW_ID_MAX, Instant, RequestModel, ResponseModel, pattern
 from nguon.unit_of_work import Session
 
 router = APIRouter(prefix="/api/v1/communes", tags=["communes"])
@@ -164,7 +164,7 @@ async def add_to_programme(
 )
 async def remove_from_programme(
     code: CommuneCode,
-    entry_id: Annotated[int, Path(ge=1)],
+    entry_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)],
     session: Session,
     actor: Annotated[Principal, Depends(CHAIR)],
 ) -> None:
