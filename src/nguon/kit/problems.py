@@ -78,12 +78,10 @@ async def _nguon_error(request: Request, exc: Exception) -> ProblemResponse:
     )
 
 
-def _quoted(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else str(value)
+def _in_words(error: Mapping[str, Any], bounds: Mapping[str, Any]) -> str:
+    """What the field must be, in words, for pydantic's common error types; its own text else.
 
-
-def _in_words(error: Mapping[str, Any]) -> str:
-    """What the field must be, in words, for pydantic's common error types; its own text else."""
+    `bounds` are the `ge`/`le` the parameter declares, so that a range is said whole."""
     kind: str = error["type"]
     ctx: dict[str, Any] = error.get("ctx") or {}
     if kind == "missing":
@@ -107,7 +105,7 @@ def _in_words(error: Mapping[str, Any]) -> str:
     if kind in {"int_parsing", "int_from_float", "int_type"}:
         return "must be an integer"
     if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
-        return _range_in_words(error)
+        return _range_in_words(error, bounds)
     if kind in {"bool_parsing", "bool_type"}:
         return "must be true or false"
     if kind in {"datetime_parsing", "datetime_type", "datetime_from_date_parsing"}:
@@ -120,12 +118,11 @@ def _in_words(error: Mapping[str, Any]) -> str:
     return str(error["msg"])
 
 
-def _range_in_words(error: Mapping[str, Any]) -> str:
-    """An integer's range from both its bounds when the input says them, else the one broken."""
+def _range_in_words(error: Mapping[str, Any], bounds: Mapping[str, Any]) -> str:
+    """An integer's range from both its bounds when they are known, else the one broken."""
     ctx: dict[str, Any] = error.get("ctx") or {}
     low = ctx.get("ge", ctx.get("gt"))
     high = ctx.get("le", ctx.get("lt"))
-    bounds = error.get("bounds") or {}
     low = bounds.get("ge", low)
     high = bounds.get("le", high)
     if low is not None and high is not None:
@@ -194,7 +191,7 @@ async def _validation_error(request: Request, exc: Exception) -> ProblemResponse
     errors = [
         {
             "field": _field_name(err["loc"]),
-            "message": _in_words({**err, "bounds": _declared_bounds(request, err["loc"])}),
+            "message": _in_words(err, _declared_bounds(request, err["loc"])),
             "type": err["type"],
         }
         for err in exc.errors()
