@@ -206,7 +206,7 @@ async def test_nul_in_a_full_name_changes_nothing(
 
 
 async def test_nul_in_key_and_endpoint_names_is_refused(
-    client: AsyncClient, make_user: MakeUser, sessionmaker: async_sessionmaker[AsyncSession]
+    client: AsyncClient, make_user: MakeUser, areas: list[AreaRecord]
 ) -> None:
     admin = await make_user("nul.keys", Role.admin, AN_GIANG)
     key = await client.post(
@@ -216,6 +216,18 @@ async def test_nul_in_key_and_endpoint_names_is_refused(
     )
     assert_nul_refused(key, "body.name")
     assert (await client.get("/api/v1/keys", headers=admin)).json()["items"] == []
+    endpoint = await client.post(
+        "/api/v1/endpoints",
+        json={
+            "code": "AG-NUL-RADIO",
+            "name": "Loa\x00 ấp 1",
+            "kind": "radio",
+            "area": communes_of(areas, AN_GIANG)[0],
+        },
+        headers=admin,
+    )
+    assert_nul_refused(endpoint, "body.name")
+    assert (await client.get("/api/v1/endpoints", headers=admin)).json()["items"] == []
 
 
 async def test_nul_in_the_login_form_is_refused_and_audited_cleanly(
