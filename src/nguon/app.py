@@ -38,10 +38,11 @@ from nguon.kit.heap import settle_heap
 from nguon.kit.observability import (
     BodyLimitMiddleware,
     Metrics,
+    NulCharacterGuard,
     RequestContextMiddleware,
     configure_logging,
 )
-from nguon.kit.problems import install_problem_handlers
+from nguon.kit.problems import UnexpectedErrorMiddleware, install_problem_handlers
 from nguon.kit.settings import Settings, get_settings
 from nguon.kit.storage import create_storage
 from nguon.media.endpoints import router as media_router
@@ -161,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # The last added runs first: a request id exists before anything is logged, and a body
     # refused for its size is still audited.
+    app.add_middleware(NulCharacterGuard)
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_body_bytes,
@@ -176,4 +178,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         playlists=playlists,
         answered=app.state.metrics.requests.labels("GET", DEVICE_PLAYLIST_PATH, "304"),
     )
+    app.add_middleware(UnexpectedErrorMiddleware)
     return app

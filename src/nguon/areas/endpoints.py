@@ -7,12 +7,12 @@ from nguon.areas.models import Area
 from nguon.areas.schemas import AreaDetail, AreaListItem, AreaSummary
 from nguon.areas.service import AreaService
 from nguon.identity.access import AnyPrincipal
-from nguon.kit.schemas import Page
+from nguon.kit.schemas import Page, pattern
 from nguon.unit_of_work import Session
 
 router = APIRouter(prefix="/api/v1/areas", tags=["areas"])
 
-CODE_PATTERN = r"^[A-Za-z0-9]{1,16}$"
+CODE_PATTERN = pattern(r"^[A-Za-z0-9]{1,16}$", "1 to 16 letters or digits")
 OnDay = Annotated[
     date | None,
     Query(

@@ -7,7 +7,7 @@ from nguon.areas.levels import AreaLevel
 from nguon.audit.service import AuditFilter, AuditService, Outcome
 from nguon.identity.access import Admin
 from nguon.kit.errors import Forbidden
-from nguon.kit.schemas import ResponseModel
+from nguon.kit.schemas import INT64_MAX, Instant, ResponseModel
 from nguon.unit_of_work import Session
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -49,9 +49,11 @@ async def list_audit(
     actor: Annotated[str | None, Query(max_length=200, examples=["user:admin"])] = None,
     action: Annotated[str | None, Query(max_length=200, examples=["POST /api/v1/users"])] = None,
     outcome: Outcome | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    before_id: Annotated[int | None, Query(ge=1, description="Page on from here")] = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
+    before_id: Annotated[
+        int | None, Query(ge=1, le=INT64_MAX, description="Page on from here")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditPage:
     # Console actions and attempts by unknown callers have no area; admins at province level

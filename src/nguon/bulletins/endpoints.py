@@ -24,6 +24,7 @@ from nguon.identity.access import Access, AnyPrincipal
 from nguon.identity.principal import Principal
 from nguon.identity.roles import Role
 from nguon.kit.idempotency import IdempotencyKey, IdempotencyStore, fingerprint
+from nguon.kit.schemas import pattern
 from nguon.unit_of_work import Session
 
 router = APIRouter(prefix="/api/v1/bulletins", tags=["bulletins"])
@@ -130,7 +131,11 @@ async def list_bulletins(
     priority: Priority | None = None,
     level: AreaLevel | None = None,
     area: Annotated[
-        str | None, Query(pattern=r"^[A-Za-z0-9]{1,16}$", description="Origin within this area")
+        str | None,
+        Query(
+            pattern=pattern(r"^[A-Za-z0-9]{1,16}$", "1 to 16 letters or digits"),
+            description="Origin within this area",
+        ),
     ] = None,
     language: Annotated[str | None, Query(pattern=LANGUAGE_PATTERN)] = None,
     category: Category | None = None,

@@ -2,17 +2,22 @@ from datetime import datetime, time
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
 from nguon.areas.levels import AreaLevel
 from nguon.bulletins.enums import BulletinKind, BulletinStatus, Category, Priority
-from nguon.kit.schemas import RequestModel, ResponseModel
+from nguon.kit.schemas import Instant, RequestModel, ResponseModel, pattern
 from nguon.media.kinds import MediaKind
 
 # BCP 47: a 2–3 letter language (ISO 639-1/-3, so minority languages too) and optional subtags.
-LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
-TARGET_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-ID_PATTERN = r"^[0-9a-f]{32}$"
+LANGUAGE_PATTERN = pattern(
+    r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", "a language tag such as vi, km or en-US"
+)
+TARGET_PATTERN = pattern(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+    "an area or endpoint code: up to 64 letters, digits, '.', '_' or '-'",
+)
+ID_PATTERN = pattern(r"^[0-9a-f]{32}$", "32 hexadecimal digits (0-9, a-f)")
 
 Title = Annotated[str, Field(min_length=1, max_length=300)]
 Body = Annotated[str, Field(max_length=20_000)]
@@ -48,7 +53,7 @@ class Schedule(RequestModel):
     (Asia/Ho_Chi_Minh); each play may repeat `repeat` times, `gap_minutes` apart."""
 
     type: Literal["once", "daily", "weekdays"]
-    at: AwareDatetime | None = None
+    at: Instant | None = None
     times: Annotated[list[time], Field(max_length=24, default_factory=list)]
     weekdays: Annotated[list[Weekday], Field(max_length=7, default_factory=list)]
     repeat: Annotated[int, Field(ge=1, le=20)] = 1
@@ -77,8 +82,8 @@ class BulletinFields(RequestModel):
     targets: Targets
     media: Annotated[MediaIds, Field(default_factory=list)]
     sensitive: bool = False
-    valid_from: AwareDatetime | None = None
-    valid_until: AwareDatetime | None = None
+    valid_from: Instant | None = None
+    valid_until: Instant | None = None
     schedule: Schedule | None = None
     contributor: Contributor | None = None
     translation_of: BulletinId | None = None
@@ -101,8 +106,8 @@ class BulletinUpdate(RequestModel):
     targets: Targets | None = None
     media: MediaIds | None = None
     sensitive: bool | None = None
-    valid_from: AwareDatetime | None = None
-    valid_until: AwareDatetime | None = None
+    valid_from: Instant | None = None
+    valid_until: Instant | None = None
     schedule: Schedule | None = None
     contributor: Contributor | None = None
     translation_of: BulletinId | None = None

@@ -2,7 +2,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, status
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from nguon.areas.levels import AreaLevel
 from nguon.areas.schemas import AreaSummary
@@ -14,7 +14,7 @@ from nguon.identity.access import Access
 from nguon.identity.principal import Principal
 from nguon.identity.roles import USER_ROLES, Role
 from nguon.kit.db import utcnow
-from nguon.kit.schemas import RequestModel, ResponseModel
+from nguon.kit.schemas import ROW_ID_MAX, Instant, RequestModel, ResponseModel, pattern
 from nguon.unit_of_work import Session
 
 router = APIRouter(prefix="/api/v1/communes", tags=["communes"])
@@ -25,7 +25,9 @@ COMMUNE_READERS = Access(*USER_ROLES, Role.integration)
 QUEUE_READERS = Access(Role.commune_chair, Role.editor, Role.admin)
 # The regulation gives the order and the choice of normal items to the commune chair alone.
 CHAIR = Access(Role.commune_chair)
-CommuneCode = Annotated[str, Path(pattern=r"^[0-9]{5}$", description="5-digit commune code")]
+CommuneCode = Annotated[
+    str, Path(pattern=pattern(r"^[0-9]{5}$", "5 digits"), description="5-digit commune code")
+]
 
 
 class StaffMember(ResponseModel):
@@ -68,7 +70,7 @@ class QueueOrder(RequestModel):
 
 class ProgrammeChoice(RequestModel):
     bulletin_id: Annotated[str, Field(pattern=ID_PATTERN)]
-    slot: AwareDatetime
+    slot: Instant
 
 
 class ProgrammeChoices(RequestModel):
@@ -108,7 +110,7 @@ async def get_queue(
     code: CommuneCode,
     session: Session,
     actor: Annotated[Principal, Depends(QUEUE_READERS)],
-    at: AwareDatetime | None = None,
+    at: Instant | None = None,
 ) -> QueueRead:
     return _queue(await CommuneService(session).radio_queue(actor, code, at or utcnow()))
 
@@ -162,7 +164,7 @@ async def add_to_programme(
 )
 async def remove_from_programme(
     code: CommuneCode,
-    entry_id: Annotated[int, Path(ge=1)],
+    entry_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)],
     session: Session,
     actor: Annotated[Principal, Depends(CHAIR)],
 ) -> None:

@@ -2,7 +2,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
-from pydantic import AwareDatetime
 
 from nguon.bulletins.schemas import ID_PATTERN
 from nguon.bulletins.service import BulletinService
@@ -17,7 +16,7 @@ from nguon.identity.access import Access
 from nguon.identity.principal import Principal
 from nguon.identity.roles import Role
 from nguon.kit.db import utcnow
-from nguon.kit.schemas import ResponseModel
+from nguon.kit.schemas import Instant, ResponseModel
 from nguon.unit_of_work import Session
 
 router = APIRouter(prefix="/api/v1/bulletins", tags=["dispatch"])
@@ -81,7 +80,7 @@ async def preview_playlist(
     code: EndpointCode,
     session: Session,
     actor: Annotated[Principal, Depends(OVERSEERS)],
-    at: AwareDatetime | None = None,
+    at: Instant | None = None,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     rendered = await PlaylistService(session).preview(actor, code, at or utcnow())

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.dispatch.models import ENDED, Delivery, DeliveryStatus, Play, PlayOutcome, move_to
@@ -13,7 +13,7 @@ from nguon.dispatch.repository import DeliveryRepository
 from nguon.endpoints.models import Endpoint
 from nguon.kit.db import utcnow
 from nguon.kit.errors import InvalidInput
-from nguon.kit.schemas import RequestModel
+from nguon.kit.schemas import Instant, RequestModel, pattern
 
 # Device clocks drift; a start further ahead of the hub's clock than this is not a record.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -31,9 +31,11 @@ class PlayReport(RequestModel):
             description="The device's own id of the record; a record re-sent counts once",
         ),
     ]
-    bulletin_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
-    started_at: AwareDatetime
-    ended_at: AwareDatetime
+    bulletin_id: Annotated[
+        str, Field(pattern=pattern(r"^[0-9a-f]{32}$", "32 hexadecimal digits (0-9, a-f)"))
+    ]
+    started_at: Instant
+    ended_at: Instant
     outcome: PlayOutcome
 
     @model_validator(mode="after")

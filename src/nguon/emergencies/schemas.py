@@ -11,10 +11,13 @@ from nguon.bulletins.schemas import ID_PATTERN
 from nguon.dispatch.models import DeliveryStatus
 from nguon.endpoints.schemas import CODE_PATTERN
 from nguon.endpoints.windows import EndpointKind
-from nguon.kit.schemas import Page, ResponseModel
+from nguon.kit.schemas import Page, ResponseModel, pattern
 
 # A page of deliveries goes on after an endpoint code and a bulletin id: "<code>:<bulletin id>".
-CURSOR_PATTERN = CODE_PATTERN.removesuffix("$") + ":" + ID_PATTERN.removeprefix("^")
+CURSOR_PATTERN = pattern(
+    CODE_PATTERN.removesuffix("$") + ":" + ID_PATTERN.removeprefix("^"),
+    "the next_cursor of the page before",
+)
 # The most straggler codes listed in full; a province-wide emergency can have ten thousand.
 STRAGGLERS_SHOWN = 1000
 

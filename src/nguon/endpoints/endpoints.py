@@ -20,7 +20,7 @@ from nguon.endpoints.windows import EndpointKind, daily_hours
 from nguon.identity.access import ADMIN, Access, Identity
 from nguon.identity.principal import Principal
 from nguon.identity.roles import Role
-from nguon.kit.schemas import Page
+from nguon.kit.schemas import INT64_MAX, Page
 from nguon.unit_of_work import Session
 
 router = APIRouter(prefix="/api/v1/endpoints", tags=["endpoints"])
@@ -103,7 +103,7 @@ async def list_endpoints(
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
 ) -> Page[EndpointRead]:
     found = await service.search(actor, kind, state, limit, offset)
     return Page(items=[read_model(view) for view in found])

@@ -5,13 +5,23 @@ from typing import Annotated
 from pydantic import AnyHttpUrl, Field, field_validator
 
 from nguon.endpoints.windows import DisplayProfile, EndpointKind, Windows
-from nguon.kit.schemas import RequestModel, ResponseModel
+from nguon.kit.schemas import RequestModel, ResponseModel, pattern
 
 # Endpoint codes start with a letter, so that a bulletin target never reads as both an
 # endpoint and an administrative unit (whose codes are digits, or "VN").
-CODE_PATTERN = r"^[A-Za-z][A-Za-z0-9._-]{2,63}$"
+CODE_PATTERN = pattern(
+    r"^[A-Za-z][A-Za-z0-9._-]{2,63}$",
+    "3 to 64 letters, digits, '.', '_' or '-', starting with a letter",
+)
 EndpointCode = Annotated[str, Field(pattern=CODE_PATTERN, examples=["AG-LX-RADIO-01"])]
-Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+Language = Annotated[
+    str,
+    Field(
+        pattern=pattern(
+            r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", "a language tag such as vi, km or en-US"
+        )
+    ),
+]
 Languages = Annotated[list[Language], Field(min_length=1, max_length=10)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
@@ -28,7 +38,9 @@ class EndpointCreate(RequestModel):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     kind: EndpointKind
     profile: DisplayProfile | None = None
-    area: Annotated[str, Field(pattern=r"^\d{5}$", description="The commune it stands in")]
+    area: Annotated[
+        str, Field(pattern=pattern(r"^\d{5}$", "5 digits"), description="The commune it stands in")
+    ]
     latitude: Latitude | None = None
     longitude: Longitude | None = None
     languages: Languages | None = None
@@ -51,7 +63,9 @@ class EndpointUpdate(RequestModel):
     _push_url = field_validator("push_url")(check_push_url)
 
 
-BulletinId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+BulletinId = Annotated[
+    str, Field(pattern=pattern(r"^[0-9a-f]{32}$", "32 hexadecimal digits (0-9, a-f)"))
+]
 
 
 class HeartbeatStatus(StrEnum):

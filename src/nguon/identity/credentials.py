@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from nguon.kit.errors import Unauthenticated
+from nguon.kit.schemas import ROW_ID_MAX
 
 _hasher = PasswordHasher()
 # Verified when the username is unknown, so that a failed login takes as long either way.
@@ -69,11 +70,16 @@ class TokenCodec:
                 issuer=self._issuer,
                 options={"require": ["sub", "exp", "iat", "ver"]},
             )
-            return TokenClaims(user_id=int(claims["sub"]), token_version=int(claims["ver"]))
+            user_id, version = int(claims["sub"]), int(claims["ver"])
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("The access token has expired; request a new one.") from exc
-        except (jwt.InvalidTokenError, ValueError) as exc:
+        except (jwt.InvalidTokenError, ValueError, TypeError) as exc:
             raise Unauthenticated("The access token is not valid.") from exc
+        # Both are INTEGER columns: a number outside their range was never issued, and is refused
+        # here rather than sent to a query the database cannot run.
+        if not (1 <= user_id <= ROW_ID_MAX and 0 <= version <= ROW_ID_MAX):
+            raise Unauthenticated("The access token is not valid.")
+        return TokenClaims(user_id=user_id, token_version=version)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request, status
+from fastapi import APIRouter, Form, Path, Query, Request, status
+from pydantic import Field
 
 from nguon.identity.access import Admin, Identity
 from nguon.identity.schemas import (
@@ -13,23 +14,25 @@ from nguon.identity.schemas import (
     UserUpdate,
 )
 from nguon.identity.service import UserChanges
-from nguon.kit.schemas import Page
+from nguon.kit.schemas import INT64_MAX, ROW_ID_MAX, FormModel, Page
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=INT64_MAX)]
+
+
+class SignInForm(FormModel):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
 
 
 @router.post("/auth/token", summary="Sign in (OAuth2 password form)")
 async def issue_token(
-    request: Request,
-    identity: Identity,
-    username: Annotated[str, Form(min_length=1, max_length=64)],
-    password: Annotated[str, Form(min_length=1, max_length=256)],
+    request: Request, identity: Identity, form: Annotated[SignInForm, Form()]
 ) -> TokenResponse:
-    request.state.audit_target = f"user:{username.lower()}"
-    token, principal = await identity.login(username, password)
+    request.state.audit_target = f"user:{form.username.lower()}"
+    token, principal = await identity.login(form.username, form.password)
     request.state.principal = principal  # signed in: the audit record names them
     return TokenResponse(access_token=token, expires_in=identity.tokens.ttl_seconds)
 
@@ -86,5 +89,7 @@ async def list_keys(
 
 
 @router.delete("/keys/{key_id}", summary="Revoke an API key")
-async def revoke_key(key_id: int, identity: Identity, actor: Admin) -> KeyRead:
+async def revoke_key(
+    key_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)], identity: Identity, actor: Admin
+) -> KeyRead:
     return KeyRead.model_validate(await identity.revoke_key(actor, key_id))

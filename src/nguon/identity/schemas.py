@@ -5,9 +5,12 @@ from pydantic import Field
 
 from nguon.areas.schemas import AreaSummary
 from nguon.identity.roles import Role
-from nguon.kit.schemas import RequestModel, ResponseModel
+from nguon.kit.schemas import RequestModel, ResponseModel, pattern
 
-AreaCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,16}$", examples=["91"])]
+AreaCode = Annotated[
+    str,
+    Field(pattern=pattern(r"^[A-Za-z0-9]{1,16}$", "1 to 16 letters or digits"), examples=["91"]),
+]
 Password = Annotated[str, Field(min_length=10, max_length=256)]
 
 

@@ -24,6 +24,12 @@ class InvalidInput(NguonError):
     title = "Invalid input"
 
 
+class MalformedBody(NguonError):
+    status = 400
+    slug = "malformed-body"
+    title = "Malformed request body"
+
+
 class Unauthenticated(NguonError):
     status = 401
     slug = "unauthenticated"

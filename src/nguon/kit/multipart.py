@@ -7,12 +7,19 @@ on to storage while it arrives needs the bytes as they come.
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from nguon.kit.errors import InvalidInput
+from nguon.kit.errors import InvalidInput, MalformedBody
+from nguon.kit.schemas import NUL
 
 _Event = tuple[str, bytes]
+# What a stored file name may hold (the media table's column).
+FILENAME_MAX_CHARACTERS = 255
+# Room in a part's header line for a file name well past that, so that it is refused by its
+# length, in words, rather than as a header the parser cannot take.
+HEADER_MAX_BYTES = 16 * 1024
 
 
 @dataclass
@@ -53,7 +60,11 @@ class FileUpload:
         self.name = name
         self.filename: str | None = None
         self._collector = _Collector()
-        self._parser = MultipartParser(options[b"boundary"], self._collector.callbacks())  # type: ignore[arg-type]
+        self._parser = MultipartParser(
+            options[b"boundary"],
+            self._collector.callbacks(),  # type: ignore[arg-type]
+            max_header_size=HEADER_MAX_BYTES,
+        )
         self._stream = request.stream()
         self._pending: list[_Event] = []
         self._headers: dict[bytes, bytes] = {}
@@ -64,7 +75,15 @@ class FileUpload:
                 chunk = await self._stream.__anext__()
             except StopAsyncIteration as exc:
                 raise InvalidInput("The multipart body ends before its closing boundary.") from exc
-            self._parser.write(chunk)
+            try:
+                self._parser.write(chunk)
+            except MultipartParseError as exc:
+                raise MalformedBody(
+                    f"The multipart body is malformed ({exc}): send the file as "
+                    "multipart/form-data framed by the boundary its Content-Type header names, "
+                    "with part headers "
+                    f"of at most {HEADER_MAX_BYTES} bytes, each ended by CRLF."
+                ) from exc
             self._pending, self._collector.events = self._collector.events, []
         return self._pending.pop(0)
 
@@ -88,6 +107,13 @@ class FileUpload:
             raise InvalidInput(f"The form must have exactly one field, {self.name!r}, a file.")
         raw = params.get(b"filename")
         self.filename = raw.decode(errors="replace") if raw is not None else None
+        if self.filename is not None and len(self.filename) > FILENAME_MAX_CHARACTERS:
+            raise InvalidInput(
+                f"The file name has {len(self.filename)} characters; it may have at most "
+                f"{FILENAME_MAX_CHARACTERS}."
+            )
+        if self.filename is not None and NUL in self.filename:
+            raise InvalidInput("The file name must not contain the NUL character (\\x00).")
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """The file's bytes; the body must end after it (one field only)."""

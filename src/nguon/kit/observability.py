@@ -7,13 +7,15 @@ import time
 import uuid
 from collections.abc import Mapping
 from typing import Literal
+from urllib.parse import parse_qsl
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nguon.kit.errors import PayloadTooLarge
-from nguon.kit.problems import problem
+from nguon.kit.problems import invalid_fields, problem
+from nguon.kit.schemas import NUL, NUL_MESSAGE
 
 REQUEST_ID_HEADER = "x-request-id"
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -201,6 +203,47 @@ class BodyLimitMiddleware:
         except Exception:
             if not refused:
                 raise
+
+
+class NulCharacterGuard:
+    """Refuses a NUL character in the path, the query or a header with 422, before routing.
+
+    PostgreSQL text cannot hold it (the driver fails the query), SQLite would store it: refused
+    here, it is refused the same way on both, for every route. Bodies are checked by their models
+    (`nguon.kit.schemas`).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        fields = _fields_with_nul(scope)
+        if not fields:
+            await self.app(scope, receive, send)
+            return
+        errors = [{"field": field, "message": NUL_MESSAGE, "type": "nul"} for field in fields]
+        response = invalid_fields(
+            scope["path"].replace(NUL, "\\x00"), scope.get("state", {}).get("request_id"), errors
+        )
+        await response(scope, receive, send)
+
+
+def _fields_with_nul(scope: Scope) -> list[str]:
+    fields = ["path"] if NUL in scope["path"] else []
+    query = scope.get("query_string", b"").decode("latin-1")
+    # Decoded as Starlette decodes it for the endpoint, so `%00` is found too.
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if NUL in name or NUL in value:
+            fields.append(f"query.{name.replace(NUL, '')}")
+    nul = NUL.encode()
+    for name, value in scope["headers"]:
+        if nul in name or nul in value:
+            header = name.replace(nul, b"").decode("latin-1").lower()
+            fields.append(f"header.{header}")
+    return list(dict.fromkeys(fields))
 
 
 async def _payload_too_large(detail: str, scope: Scope, send: Send, request_id: str | None) -> None:

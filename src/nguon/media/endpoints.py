@@ -10,7 +10,7 @@ from nguon.identity.principal import Principal
 from nguon.identity.roles import Role
 from nguon.kit.idempotency import IdempotencyKey, IdempotencyStore
 from nguon.kit.multipart import FileUpload
-from nguon.kit.schemas import ResponseModel
+from nguon.kit.schemas import ResponseModel, pattern
 from nguon.kit.storage import Redirect
 from nguon.media.kinds import MediaKind
 from nguon.media.models import MediaObject
@@ -21,7 +21,13 @@ from nguon.unit_of_work import Session
 router = APIRouter(prefix="/api/v1/media", tags=["media"])
 
 UPLOADERS = Access(Role.publisher, Role.editor)
-MediaId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Media id")]
+MediaId = Annotated[
+    str,
+    Path(
+        pattern=pattern(r"^[0-9a-f]{32}$", "32 hexadecimal digits (0-9, a-f)"),
+        description="Media id",
+    ),
+]
 
 
 def media_service(request: Request, session: Session) -> MediaService:
@@ -167,7 +173,7 @@ async def get_media(media_id: MediaId, service: Media, actor: AnyPrincipal) -> R
 )
 async def get_rendition(
     media_id: MediaId,
-    rendition: Annotated[str, Path(pattern=r"^[a-z]{1,32}$")],
+    rendition: Annotated[str, Path(pattern=pattern(r"^[a-z]{1,32}$", "1 to 32 lowercase letters"))],
     service: Media,
     actor: AnyPrincipal,
 ) -> Response:

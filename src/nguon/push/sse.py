@@ -25,6 +25,7 @@ from nguon.identity.principal import Principal
 from nguon.identity.roles import Role
 from nguon.kit.bus import Record
 from nguon.kit.outbox import Outbox, StoredEvent
+from nguon.kit.schemas import INT64_MAX
 
 log = structlog.get_logger()
 
@@ -189,6 +190,7 @@ ResumeHeader = Annotated[
     Header(
         alias="Last-Event-ID",
         ge=0,
+        le=INT64_MAX,
         description="The id of the last event received: the events since are sent first",
     ),
 ]
@@ -197,6 +199,7 @@ ResumeQuery = Annotated[
     Query(
         alias="last_event_id",
         ge=0,
+        le=INT64_MAX,
         description="As the Last-Event-ID header, for clients that cannot set it; "
         "the header wins when both are sent",
     ),

@@ -1,12 +1,12 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime
 
 from nguon.identity.access import Access
 from nguon.identity.principal import Principal
 from nguon.identity.roles import Role
 from nguon.kit.db import utcnow
+from nguon.kit.schemas import Instant, pattern
 from nguon.stats.schemas import StatsReport
 from nguon.stats.service import StatsService
 from nguon.unit_of_work import Session
@@ -31,13 +31,17 @@ async def get_stats(
     session: Session,
     actor: Annotated[Principal, Depends(STATS_READERS)],
     start: Annotated[
-        AwareDatetime | None, Query(alias="from", description="Start of the period (included)")
+        Instant | None, Query(alias="from", description="Start of the period (included)")
     ] = None,
     end: Annotated[
-        AwareDatetime | None, Query(alias="to", description="End of the period (excluded)")
+        Instant | None, Query(alias="to", description="End of the period (excluded)")
     ] = None,
     area: Annotated[
-        str | None, Query(pattern=r"^[A-Za-z0-9]{1,16}$", description="Administrative unit code")
+        str | None,
+        Query(
+            pattern=pattern(r"^[A-Za-z0-9]{1,16}$", "1 to 16 letters or digits"),
+            description="Administrative unit code",
+        ),
     ] = None,
 ) -> StatsReport:
     service = StatsService(session, request.app.state.settings)

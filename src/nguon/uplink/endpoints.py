@@ -8,7 +8,7 @@ from nguon.identity.access import Access
 from nguon.identity.principal import Principal
 from nguon.identity.roles import Role
 from nguon.kit.errors import Forbidden
-from nguon.kit.schemas import ResponseModel
+from nguon.kit.schemas import ResponseModel, pattern
 from nguon.unit_of_work import Session
 from nguon.uplink.models import UplinkAttempt, UplinkKind, UplinkMessage, UplinkStatus
 from nguon.uplink.service import UplinkService
@@ -77,7 +77,9 @@ async def list_uplink_messages(
     session: Session,
     actor: Annotated[Principal, Depends(ADMINS)],
     status: UplinkStatus | None = None,
-    cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,18}$")] = None,
+    cursor: Annotated[
+        str | None, Query(pattern=pattern(r"^[0-9]{1,18}$", "the next_cursor of the page before"))
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> UplinkPage:
     _require_province(actor)
