@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import JSONResponse
@@ -28,6 +28,10 @@ from nguon.unit_of_work import Session
 
 router = APIRouter(prefix="/api/v1/bulletins", tags=["bulletins"])
 
+# Actions that only apply to a bulletin in some states.
+WRONG_STATE: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The bulletin is not in a state this action applies to"}
+}
 AUTHORS = Access(Role.publisher, Role.editor, Role.commune_chair)
 APPRAISERS = Access(Role.appraiser)
 DECIDERS = Access(Role.editor, Role.commune_chair)
@@ -171,6 +175,7 @@ async def get_bulletin(
 @router.patch(
     "/{bulletin_id}",
     summary="Edit a bulletin",
+    responses=WRONG_STATE,
     description="A draft changes in place. Editing a rejected or an on-air bulletin starts a new "
     "revision that needs approval again; an on-air bulletin keeps playing its approved revision "
     "until then.",
@@ -187,7 +192,7 @@ async def update_bulletin(
     return await _answer(service, request, bulletin_id)
 
 
-@router.post("/{bulletin_id}/submit", summary="Send a draft for approval")
+@router.post("/{bulletin_id}/submit", summary="Send a draft for approval", responses=WRONG_STATE)
 async def submit_bulletin(
     bulletin_id: BulletinIdPath,
     session: Session,
@@ -199,7 +204,11 @@ async def submit_bulletin(
     return await _answer(service, request, bulletin_id)
 
 
-@router.post("/{bulletin_id}/appraise", summary="Appraise a submitted bulletin (thẩm định)")
+@router.post(
+    "/{bulletin_id}/appraise",
+    summary="Appraise a submitted bulletin (thẩm định)",
+    responses=WRONG_STATE,
+)
 async def appraise_bulletin(
     bulletin_id: BulletinIdPath,
     session: Session,
@@ -215,6 +224,7 @@ async def appraise_bulletin(
 @router.post(
     "/{bulletin_id}/approve",
     summary="Approve: published now, or scheduled until valid_from",
+    responses=WRONG_STATE,
     description="Sensitive bulletins must be appraised first. A commune chair approves the "
     "commune's own bulletins.",
 )
@@ -229,7 +239,7 @@ async def approve_bulletin(
     return await _answer(service, request, bulletin_id)
 
 
-@router.post("/{bulletin_id}/reject", summary="Reject, with a reason")
+@router.post("/{bulletin_id}/reject", summary="Reject, with a reason", responses=WRONG_STATE)
 async def reject_bulletin(
     bulletin_id: BulletinIdPath,
     body: Decision,
@@ -242,7 +252,11 @@ async def reject_bulletin(
     return await _answer(service, request, bulletin_id)
 
 
-@router.post("/{bulletin_id}/revoke", summary="Take an on-air bulletin off air, with a reason")
+@router.post(
+    "/{bulletin_id}/revoke",
+    summary="Take an on-air bulletin off air, with a reason",
+    responses=WRONG_STATE,
+)
 async def revoke_bulletin(
     bulletin_id: BulletinIdPath,
     body: Decision,

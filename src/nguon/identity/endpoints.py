@@ -21,7 +21,11 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
 
 
-@router.post("/auth/token", summary="Sign in (OAuth2 password form)")
+@router.post(
+    "/auth/token",
+    summary="Sign in (OAuth2 password form)",
+    responses={401: {"description": "Unknown username, wrong password, or a locked account"}},
+)
 async def issue_token(
     request: Request,
     identity: Identity,
@@ -34,7 +38,12 @@ async def issue_token(
     return TokenResponse(access_token=token, expires_in=identity.tokens.ttl_seconds)
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED, summary="Create an account")
+@router.post(
+    "/users",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an account",
+    responses={409: {"description": "The username is taken"}},
+)
 async def create_user(body: UserCreate, identity: Identity, actor: Admin) -> UserRead:
     user = await identity.create_user(
         actor, body.username, body.password, body.role, body.area, body.full_name
