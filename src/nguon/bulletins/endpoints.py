@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from nguon.areas.levels import AreaLevel
+from nguon.areas.schemas import UNKNOWN_AREA
 from nguon.areas.service import AreaService
 from nguon.bulletins.enums import BulletinKind, BulletinStatus, Category, Priority
 from nguon.bulletins.repository import BulletinFilter, encode_cursor
@@ -102,7 +103,8 @@ async def _answer(service: BulletinService, request: Request, bulletin_id: str) 
     summary="Create a draft bulletin",
     response_model=BulletinRead,
     responses={
-        201: {"description": "Created (or, with a repeated Idempotency-Key, the first answer)"}
+        201: {"description": "Created (or, with a repeated Idempotency-Key, the first answer)"},
+        **UNKNOWN_AREA,
     },
 )
 async def create_bulletin(
@@ -125,7 +127,7 @@ async def create_bulletin(
     return answer
 
 
-@router.get("", summary="Bulletins you can see, newest first")
+@router.get("", summary="Bulletins you can see, newest first", responses=UNKNOWN_AREA)
 async def list_bulletins(
     session: Session,
     actor: AnyPrincipal,

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, status
 
+from nguon.areas.schemas import UNKNOWN_AREA
 from nguon.identity.access import Admin, Identity
 from nguon.identity.schemas import (
     KeyCreate,
@@ -42,7 +43,7 @@ async def issue_token(
     "/users",
     status_code=status.HTTP_201_CREATED,
     summary="Create an account",
-    responses={409: {"description": "The username is taken"}},
+    responses={**UNKNOWN_AREA, 409: {"description": "The username is taken"}},
 )
 async def create_user(body: UserCreate, identity: Identity, actor: Admin) -> UserRead:
     user = await identity.create_user(
@@ -79,6 +80,7 @@ async def update_user(
 @router.post(
     "/keys",
     status_code=status.HTTP_201_CREATED,
+    responses=UNKNOWN_AREA,
     summary="Create an API key for a machine (the key is shown once)",
 )
 async def create_key(body: KeyCreate, identity: Identity, actor: Admin) -> KeyCreated:
