@@ -7,7 +7,7 @@ from nguon.areas.levels import AreaLevel
 from nguon.areas.schemas import UNKNOWN_AREA
 from nguon.areas.service import AreaService
 from nguon.bulletins.enums import BulletinKind, BulletinStatus, Category, Priority
-from nguon.bulletins.repository import BulletinFilter, encode_cursor
+from nguon.bulletins.repository import CURSOR_PATTERN, BulletinFilter, encode_cursor
 from nguon.bulletins.schemas import (
     ID_PATTERN,
     LANGUAGE_PATTERN,
@@ -144,7 +144,10 @@ async def list_bulletins(
         str | None,
         Query(max_length=200, description="Words in title or body, with or without diacritics"),
     ] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(pattern=CURSOR_PATTERN, description="A `next_cursor` of an earlier page"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> BulletinPage:
     area_path = (await AreaService(session).get_by_code(area)).path if area else None

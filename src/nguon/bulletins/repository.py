@@ -26,6 +26,10 @@ class BulletinFilter:
     text: str | None = None
 
 
+# What `encode_cursor` gives: unpadded URL-safe base64.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,200}$"
+
+
 def encode_cursor(bulletin: Bulletin) -> str:
     raw = json.dumps([bulletin.created_at.isoformat(), bulletin.id])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
