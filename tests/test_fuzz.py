@@ -120,6 +120,14 @@ async def seeded(
         "/api/v1/bulletins", json=text_bulletin(commune), headers=credentials[Role.editor]
     )
     assert created.status_code == 201, created.text
+    # One on air too, so that the device has events to replay and a playlist to play.
+    editor = credentials[Role.editor]
+    on_air = await client.post("/api/v1/bulletins", json=text_bulletin(commune), headers=editor)
+    for action in ("submit", "approve"):
+        acted = await client.post(
+            f"/api/v1/bulletins/{on_air.json()['id']}/{action}", headers=editor
+        )
+        assert acted.status_code == 200, acted.text
     return Seeded(
         credentials=credentials,
         guards={

@@ -1,6 +1,7 @@
 from pathlib import Path
 from typing import Any
 
+from nguon.dispatch.events import EndpointEventType
 from nguon.identity.access import PUBLIC_PATHS
 from nguon.identity.roles import KEY_ROLES, USER_ROLES
 from nguon.kit.problems import PROBLEM_MEDIA_TYPE
@@ -60,3 +61,10 @@ def test_role_fields_offer_only_the_roles_their_route_takes() -> None:
     assert schemas["UserCreate"]["properties"]["role"]["enum"] == people
     assert schemas["UserUpdate"]["properties"]["role"]["anyOf"][0]["enum"] == people
     assert schemas["KeyCreate"]["properties"]["role"]["enum"] == sorted(KEY_ROLES)
+
+
+def test_the_device_event_stream_declares_each_event_it_sends() -> None:
+    answer = openapi_document()["paths"]["/api/v1/device/events"]["get"]["responses"]["200"]
+    event = answer["content"]["text/event-stream"]["schema"]
+    assert event["required"] == ["id", "event", "data"]
+    assert set(event["properties"]["event"]["enum"]) == set(EndpointEventType)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from nguon.dispatch.events import ENDPOINT_EVENTS
+from nguon.dispatch.events import ENDPOINT_EVENTS, EndpointEventType
 from nguon.endpoints.endpoints import Endpoints
 from nguon.identity.access import Access
 from nguon.identity.principal import Principal
@@ -203,6 +203,19 @@ ResumeQuery = Annotated[
 ]
 
 
+# One event of the stream, as OpenAPI describes a `text/event-stream`: its fields, `data` the JSON.
+EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "event": {"type": "string", "enum": [kind.value for kind in EndpointEventType]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "retry": {"type": "integer"},
+    },
+    "required": ["id", "event", "data"],
+}
+
+
 @router.get(
     "/events",
     summary="Server-sent events: emergencies, publications, revocations, playlist changes",
@@ -211,7 +224,7 @@ ResumeQuery = Annotated[
     responses={
         200: {
             "description": "An endless stream of server-sent events",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": EVENT_SCHEMA}},
         }
     },
 )
