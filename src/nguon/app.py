@@ -42,6 +42,7 @@ from nguon.kit.observability import (
     RequestContextMiddleware,
     configure_logging,
 )
+from nguon.kit.openapi import declare_problem_answers
 from nguon.kit.problems import UnexpectedErrorMiddleware, install_problem_handlers
 from nguon.kit.settings import Settings, get_settings
 from nguon.kit.storage import create_storage
@@ -159,6 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    declare_problem_answers(app)
 
     # The last added runs first: a request id exists before anything is logged, and a body
     # refused for its size is still audited.

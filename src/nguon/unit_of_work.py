@@ -8,8 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.audit.requests import SAFE_METHODS, audit_request
 from nguon.kit.errors import NguonError
+from nguon.kit.openapi import refuses
 
 
+@refuses({503: "The hub's database is busy or unreachable; retry after `Retry-After` seconds"})
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with request.app.state.sessionmaker() as session:
         try:

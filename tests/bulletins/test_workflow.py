@@ -362,3 +362,16 @@ async def test_the_served_app_runs_the_clock(
             await session.scalars(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(1))
         ).one()
     assert (last.actor, last.target) == ("system:clock", "published=1,expired=0")
+
+
+@pytest.mark.parametrize("field", ["title", "language", "media", "targets", "valid_until"])
+async def test_a_null_for_a_field_a_bulletin_needs_is_refused_and_changes_nothing(
+    client: AsyncClient, make_user: MakeUser, areas: list[AreaRecord], field: str
+) -> None:
+    editor = await make_user("bientap.null", Role.editor, AN_GIANG)
+    created = await client.post("/api/v1/bulletins", json=text_bulletin(AN_GIANG), headers=editor)
+    path = f"/api/v1/bulletins/{created.json()['id']}"
+    refused = await client.patch(path, json={field: None}, headers=editor)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == f"body.{field}"
+    assert (await client.get(path, headers=editor)).json() == created.json()

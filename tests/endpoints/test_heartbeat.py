@@ -260,3 +260,19 @@ def test_the_held_version_is_read_from_the_playlist_etag(
     etag_header: str | None, version: int | None
 ) -> None:
     assert held_version(etag_header) == version
+
+
+@pytest.mark.parametrize("field", ["name", "languages", "enabled"])
+async def test_a_null_for_a_field_that_needs_a_value_is_refused_and_changes_nothing(
+    client: AsyncClient,
+    admin: dict[str, str],
+    make_endpoint: MakeEndpoint,
+    commune: str,
+    field: str,
+) -> None:
+    await make_endpoint("HB-NULL", "radio", commune)
+    before = await endpoint(client, admin, "HB-NULL")
+    refused = await client.patch("/api/v1/endpoints/HB-NULL", json={field: None}, headers=admin)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == f"body.{field}"
+    assert await endpoint(client, admin, "HB-NULL") == before

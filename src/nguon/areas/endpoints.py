@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from nguon.areas.models import Area
-from nguon.areas.schemas import AreaDetail, AreaListItem, AreaSummary
+from nguon.areas.schemas import UNKNOWN_AREA, AreaDetail, AreaListItem, AreaSummary
 from nguon.areas.service import AreaService
 from nguon.identity.access import AnyPrincipal
 from nguon.kit.schemas import Page, pattern
@@ -27,7 +27,11 @@ def _summary(area: Area) -> AreaSummary:
     return AreaSummary.model_validate(area)
 
 
-@router.get("", summary="List the units below a parent (default: the national root)")
+@router.get(
+    "",
+    summary="List the units below a parent (default: the national root)",
+    responses=UNKNOWN_AREA,
+)
 async def list_areas(
     session: Session,
     _principal: AnyPrincipal,

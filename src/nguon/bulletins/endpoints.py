@@ -1,12 +1,13 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from nguon.areas.levels import AreaLevel
+from nguon.areas.schemas import UNKNOWN_AREA
 from nguon.areas.service import AreaService
 from nguon.bulletins.enums import BulletinKind, BulletinStatus, Category, Priority
-from nguon.bulletins.repository import BulletinFilter, encode_cursor
+from nguon.bulletins.repository import CURSOR_PATTERN, BulletinFilter, encode_cursor
 from nguon.bulletins.schemas import (
     ID_PATTERN,
     LANGUAGE_PATTERN,
@@ -29,6 +30,10 @@ from nguon.unit_of_work import Session
 
 router = APIRouter(prefix="/api/v1/bulletins", tags=["bulletins"])
 
+# Actions that only apply to a bulletin in some states.
+WRONG_STATE: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The bulletin is not in a state this action applies to"}
+}
 AUTHORS = Access(Role.publisher, Role.editor, Role.commune_chair)
 APPRAISERS = Access(Role.appraiser)
 DECIDERS = Access(Role.editor, Role.commune_chair)
@@ -99,7 +104,8 @@ async def _answer(service: BulletinService, request: Request, bulletin_id: str) 
     summary="Create a draft bulletin",
     response_model=BulletinRead,
     responses={
-        201: {"description": "Created (or, with a repeated Idempotency-Key, the first answer)"}
+        201: {"description": "Created (or, with a repeated Idempotency-Key, the first answer)"},
+        **UNKNOWN_AREA,
     },
 )
 async def create_bulletin(
@@ -122,7 +128,7 @@ async def create_bulletin(
     return answer
 
 
-@router.get("", summary="Bulletins you can see, newest first")
+@router.get("", summary="Bulletins you can see, newest first", responses=UNKNOWN_AREA)
 async def list_bulletins(
     session: Session,
     actor: AnyPrincipal,
@@ -143,7 +149,10 @@ async def list_bulletins(
         str | None,
         Query(max_length=200, description="Words in title or body, with or without diacritics"),
     ] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(pattern=CURSOR_PATTERN, description="A `next_cursor` of an earlier page"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> BulletinPage:
     area_path = (await AreaService(session).get_by_code(area)).path if area else None
@@ -176,6 +185,7 @@ async def get_bulletin(
 @router.patch(
     "/{bulletin_id}",
     summary="Edit a bulletin",
+    responses=WRONG_STATE,
     description="A draft changes in place. Editing a rejected or an on-air bulletin starts a new "
     "revision that needs approval again; an on-air bulletin keeps playing its approved revision "
     "until then.",
@@ -192,7 +202,7 @@ async def update_bulletin(
     return await _answer(service, request, bulletin_id)
 
 
-@router.post("/{bulletin_id}/submit", summary="Send a draft for approval")
+@router.post("/{bulletin_id}/submit", summary="Send a draft for approval", responses=WRONG_STATE)
 async def submit_bulletin(
     bulletin_id: BulletinIdPath,
     session: Session,
@@ -204,7 +214,11 @@ async def submit_bulletin(
     return await _answer(service, request, bulletin_id)
 
 
-@router.post("/{bulletin_id}/appraise", summary="Appraise a submitted bulletin (thẩm định)")
+@router.post(
+    "/{bulletin_id}/appraise",
+    summary="Appraise a submitted bulletin (thẩm định)",
+    responses=WRONG_STATE,
+)
 async def appraise_bulletin(
     bulletin_id: BulletinIdPath,
     session: Session,
@@ -220,6 +234,7 @@ async def appraise_bulletin(
 @router.post(
     "/{bulletin_id}/approve",
     summary="Approve: published now, or scheduled until valid_from",
+    responses=WRONG_STATE,
     description="Sensitive bulletins must be appraised first. A commune chair approves the "
     "commune's own bulletins.",
 )
@@ -234,7 +249,7 @@ async def approve_bulletin(
     return await _answer(service, request, bulletin_id)
 
 
-@router.post("/{bulletin_id}/reject", summary="Reject, with a reason")
+@router.post("/{bulletin_id}/reject", summary="Reject, with a reason", responses=WRONG_STATE)
 async def reject_bulletin(
     bulletin_id: BulletinIdPath,
     body: Decision,
@@ -247,7 +262,11 @@ async def reject_bulletin(
     return await _answer(service, request, bulletin_id)
 
 
-@router.post("/{bulletin_id}/revoke", summary="Take an on-air bulletin off air, with a reason")
+@router.post(
+    "/{bulletin_id}/revoke",
+    summary="Take an on-air bulletin off air, with a reason",
+    responses=WRONG_STATE,
+)
 async def revoke_bulletin(
     bulletin_id: BulletinIdPath,
     body: Decision,

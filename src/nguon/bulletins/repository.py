@@ -13,6 +13,7 @@ from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.dispatch.repository import given_to_play
 from nguon.identity.principal import Principal
 from nguon.kit.errors import InvalidInput
+from nguon.kit.schemas import pattern
 from nguon.kit.text import fold
 
 
@@ -26,6 +27,10 @@ class BulletinFilter:
     language: str | None = None
     category: Category | None = None
     text: str | None = None
+
+
+# What `encode_cursor` gives: unpadded URL-safe base64.
+CURSOR_PATTERN = pattern(r"^[A-Za-z0-9_-]{1,200}$", "a next_cursor from an earlier page")
 
 
 def encode_cursor(bulletin: Bulletin) -> str:

@@ -6,7 +6,7 @@ from pydantic import Field, model_validator
 
 from nguon.areas.levels import AreaLevel
 from nguon.bulletins.enums import BulletinKind, BulletinStatus, Category, Priority
-from nguon.kit.schemas import Instant, RequestModel, ResponseModel, pattern
+from nguon.kit.schemas import Instant, RequestModel, ResponseModel, kept_if_omitted, pattern
 from nguon.media.kinds import MediaKind
 
 # BCP 47: a 2–3 letter language (ISO 639-1/-3, so minority languages too) and optional subtags.
@@ -97,21 +97,21 @@ class BulletinCreate(BulletinFields):
 class BulletinUpdate(RequestModel):
     """Only the fields sent change."""
 
-    title: Title | None = None
-    kind: BulletinKind | None = None
+    title: Title = kept_if_omitted()
+    kind: BulletinKind = kept_if_omitted()
     body: Body | None = None
-    language: Language | None = None
-    category: Category | None = None
-    priority: Priority | None = None
-    targets: Targets | None = None
-    media: MediaIds | None = None
-    sensitive: bool | None = None
-    valid_from: Instant | None = None
-    valid_until: Instant | None = None
+    language: Language = kept_if_omitted()
+    category: Category = kept_if_omitted()
+    priority: Priority = kept_if_omitted()
+    targets: Targets = kept_if_omitted()
+    media: MediaIds = kept_if_omitted()
+    sensitive: bool = kept_if_omitted()
+    valid_from: Instant = kept_if_omitted()
+    valid_until: Instant = kept_if_omitted()
     schedule: Schedule | None = None
     contributor: Contributor | None = None
     translation_of: BulletinId | None = None
-    share_with_central: ShareWithCentral | None = None
+    share_with_central: ShareWithCentral = kept_if_omitted()
 
 
 class Decision(RequestModel):

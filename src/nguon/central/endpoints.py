@@ -106,6 +106,12 @@ def _parse(content_type: str, body: bytes) -> CapAlert:
     responses={
         200: {"description": "`duplicate`: the same sender, identifier and sent as before"},
         201: {"description": "`accepted`"},
+        400: {"description": "Not valid CAP 1.2 (`schema-invalid`)"},
+        401: {"description": "Bad signature, or a timestamp out of range"},
+        409: {"description": "A signature seen before (`replayed`)"},
+        413: {"description": "The message is larger than the hub takes"},
+        415: {"description": "Not CAP XML"},
+        422: {"description": "A refusal: `answer` names it (see the README's table)"},
     },
 )
 async def receive_alert(

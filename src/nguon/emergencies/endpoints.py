@@ -26,6 +26,7 @@ OVERSEERS = Access(Role.editor, Role.admin)
     "of deliveries by endpoint code (`state=stragglers` keeps the unconfirmed ones; pass "
     "`next_cursor` back as `cursor`). Unconfirmed emergencies are announced again to online "
     "endpoints every NGUON_EMERGENCY_REPUSH_SECONDS until they leave the air.",
+    responses={409: {"description": "Not an emergency bulletin (`priority` says what it is)"}},
 )
 async def get_emergency(
     bulletin_id: Annotated[str, Path(pattern=ID_PATTERN, description="Bulletin id")],

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 
+from nguon.areas.schemas import UNKNOWN_AREA
 from nguon.dispatch.plays import PlayBatch, PlayService
 from nguon.endpoints.schemas import (
     CODE_PATTERN,
@@ -79,6 +80,7 @@ def read_model(view: EndpointView) -> EndpointRead:
     description="Without `windows`, the regulation's defaults for the kind and profile apply: "
     "radio 05:00–06:30 and 17:00–18:30; e-board 05:00–07:00 and 17:00–22:00; border gate "
     "07:00–11:00 and 14:00–18:00, every day, local time (Asia/Ho_Chi_Minh).",
+    responses={**UNKNOWN_AREA, 409: {"description": "An endpoint with this code exists"}},
 )
 async def create_endpoint(
     body: EndpointCreate, service: Endpoints, actor: Admin, request: Request

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import AnyHttpUrl, Field, field_validator
 
 from nguon.endpoints.windows import DisplayProfile, EndpointKind, Windows
-from nguon.kit.schemas import RequestModel, ResponseModel, pattern
+from nguon.kit.schemas import RequestModel, ResponseModel, kept_if_omitted, pattern
 
 # Endpoint codes start with a letter, so that a bulletin target never reads as both an
 # endpoint and an administrative unit (whose codes are digits, or "VN").
@@ -52,13 +52,13 @@ class EndpointCreate(RequestModel):
 
 
 class EndpointUpdate(RequestModel):
-    name: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    name: Annotated[str, Field(min_length=1, max_length=200)] = kept_if_omitted()
     latitude: Latitude | None = None
     longitude: Longitude | None = None
-    languages: Languages | None = None
-    windows: Windows | None = None
+    languages: Languages = kept_if_omitted()
+    windows: Windows | None = None  # null: the defaults of the kind and profile
     push_url: AnyHttpUrl | None = None
-    enabled: bool | None = None
+    enabled: bool = kept_if_omitted()
 
     _push_url = field_validator("push_url")(check_push_url)
 

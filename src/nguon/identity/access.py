@@ -5,7 +5,7 @@ half of the check happens in the services, which compare the principal's area wi
 resource's (`Principal.require_within`).
 """
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -47,6 +47,11 @@ class Access:
     Machine keys are admitted by the role they act as (an `integration` key acts as a
     `publisher`) or by their own role when it is named.
     """
+
+    problem_answers: ClassVar[dict[int, str]] = {
+        401: "No credentials, or ones this hub does not accept",
+        403: "Your role may not use this route",
+    }
 
     def __init__(self, *roles: Role) -> None:
         self.roles = frozenset(roles)

@@ -3,6 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Query, Request, status
 from pydantic import Field
 
+from nguon.areas.schemas import UNKNOWN_AREA
 from nguon.identity.access import Admin, Identity
 from nguon.identity.schemas import (
     KeyCreate,
@@ -27,7 +28,11 @@ class SignInForm(FormModel):
     password: Annotated[str, Field(min_length=1, max_length=256)]
 
 
-@router.post("/auth/token", summary="Sign in (OAuth2 password form)")
+@router.post(
+    "/auth/token",
+    summary="Sign in (OAuth2 password form)",
+    responses={401: {"description": "Unknown username, wrong password, or a locked account"}},
+)
 async def issue_token(
     request: Request, identity: Identity, form: Annotated[SignInForm, Form()]
 ) -> TokenResponse:
@@ -37,7 +42,12 @@ async def issue_token(
     return TokenResponse(access_token=token, expires_in=identity.tokens.ttl_seconds)
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED, summary="Create an account")
+@router.post(
+    "/users",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an account",
+    responses={**UNKNOWN_AREA, 409: {"description": "The username is taken"}},
+)
 async def create_user(body: UserCreate, identity: Identity, actor: Admin) -> UserRead:
     user = await identity.create_user(
         actor, body.username, body.password, body.role, body.area, body.full_name
@@ -73,6 +83,7 @@ async def update_user(
 @router.post(
     "/keys",
     status_code=status.HTTP_201_CREATED,
+    responses=UNKNOWN_AREA,
     summary="Create an API key for a machine (the key is shown once)",
 )
 async def create_key(body: KeyCreate, identity: Identity, actor: Admin) -> KeyCreated:

@@ -1,10 +1,10 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from nguon.areas.schemas import AreaSummary
-from nguon.identity.roles import Role
+from nguon.identity.roles import KEY_ROLES, USER_ROLES, Role
 from nguon.kit.schemas import RequestModel, ResponseModel, pattern
 
 AreaCode = Annotated[
@@ -12,6 +12,15 @@ AreaCode = Annotated[
     Field(pattern=pattern(r"^[A-Za-z0-9]{1,16}$", "1 to 16 letters or digits"), examples=["91"]),
 ]
 Password = Annotated[str, Field(min_length=10, max_length=256)]
+
+
+def documented_as(roles: frozenset[Role]) -> WithJsonSchema:
+    """Document a role field as only the roles its route takes (the service refuses others)."""
+    return WithJsonSchema({"type": "string", "enum": sorted(roles)})
+
+
+UserRole = Annotated[Role, documented_as(USER_ROLES)]
+KeyRole = Annotated[Role, documented_as(KEY_ROLES)]
 
 
 class TokenResponse(ResponseModel):
@@ -23,7 +32,7 @@ class TokenResponse(ResponseModel):
 class UserCreate(RequestModel):
     username: Annotated[str, Field(min_length=3, max_length=64, examples=["xa.myhoahung"])]
     password: Password
-    role: Role
+    role: UserRole
     area: AreaCode
     full_name: Annotated[str | None, Field(max_length=200)] = None
 
@@ -31,7 +40,7 @@ class UserCreate(RequestModel):
 class UserUpdate(RequestModel):
     full_name: Annotated[str | None, Field(max_length=200)] = None
     password: Password | None = None
-    role: Role | None = None
+    role: UserRole | None = None
     area: AreaCode | None = None
     active: bool | None = None
 
@@ -50,7 +59,7 @@ class UserRead(ResponseModel):
 
 class KeyCreate(RequestModel):
     name: Annotated[str, Field(min_length=1, max_length=100, examples=["central-source-system"])]
-    role: Role
+    role: KeyRole
     area: AreaCode
 
 

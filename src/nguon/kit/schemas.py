@@ -9,7 +9,7 @@ here, once, so that such values are a 422 naming the field rather than a 500 fro
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 NUL = "\x00"
@@ -102,6 +102,16 @@ class FormModel(_StorableInput):
     """Form bodies: fields a standard client adds (OAuth2's `grant_type`, `scope`) are ignored."""
 
     model_config = ConfigDict(extra="ignore")
+
+
+def kept_if_omitted() -> Any:
+    """The default of a PATCH field that may be left out but not cleared.
+
+    A field left out keeps its stored value; an explicit `null` is refused as invalid input,
+    instead of reaching a column or a rule that needs a value. Fields that may be cleared are
+    typed `X | None = None`.
+    """
+    return Field(default=None)
 
 
 class ResponseModel(BaseModel):

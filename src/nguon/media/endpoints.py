@@ -116,7 +116,13 @@ UPLOAD_BODY = {
     description="Multipart field `file`. The type is decided from the bytes; the file travels on "
     "to storage while it arrives. The same content uploaded again returns the stored object "
     "with 200.",
-    responses={200: {"description": "The same content was stored before", "model": MediaRead}},
+    responses={
+        200: {"description": "The same content was stored before", "model": MediaRead},
+        400: {"description": "The multipart body is malformed"},
+        413: {"description": "The file is larger than NGUON_MEDIA_MAX_BYTES"},
+        415: {"description": "Not a kind of media the hub takes"},
+        422: {"description": "No `file` field, or a file that cannot be read as its kind"},
+    },
     openapi_extra={"requestBody": UPLOAD_BODY},
 )
 async def upload_media(

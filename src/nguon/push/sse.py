@@ -18,14 +18,14 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from nguon.dispatch.events import ENDPOINT_EVENTS
+from nguon.dispatch.events import ENDPOINT_EVENTS, EndpointEventType
 from nguon.endpoints.endpoints import Endpoints
 from nguon.identity.access import Access
 from nguon.identity.principal import Principal
 from nguon.identity.roles import Role
 from nguon.kit.bus import Record
 from nguon.kit.outbox import Outbox, StoredEvent
-from nguon.kit.schemas import INT64_MAX
+from nguon.kit.schemas import INT64_MAX, pattern
 
 log = structlog.get_logger()
 
@@ -206,6 +206,19 @@ ResumeQuery = Annotated[
 ]
 
 
+# One event of the stream, as OpenAPI describes a `text/event-stream`: its fields, `data` the JSON.
+EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "pattern": pattern(r"^[0-9]+$", "digits")},
+        "event": {"type": "string", "enum": [kind.value for kind in EndpointEventType]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "retry": {"type": "integer"},
+    },
+    "required": ["id", "event", "data"],
+}
+
+
 @router.get(
     "/events",
     summary="Server-sent events: emergencies, publications, revocations, playlist changes",
@@ -214,7 +227,7 @@ ResumeQuery = Annotated[
     responses={
         200: {
             "description": "An endless stream of server-sent events",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": EVENT_SCHEMA}},
         }
     },
 )

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from nguon.areas.schemas import UNKNOWN_AREA
 from nguon.identity.access import Access
 from nguon.identity.principal import Principal
 from nguon.identity.roles import Role
@@ -25,6 +26,7 @@ STATS_READERS = Access(Role.admin, Role.editor, Role.viewer, Role.appraiser, Rol
     "within your area. Bulletins count where they came from and when first approved; minutes "
     "on air count where they played, against the endpoints' operating windows (local time, "
     "Asia/Ho_Chi_Minh). Exercises are counted apart and never as broadcast.",
+    responses=UNKNOWN_AREA,
 )
 async def get_stats(
     request: Request,

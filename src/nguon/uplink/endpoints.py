@@ -98,6 +98,7 @@ async def list_uplink_messages(
 @router.post(
     "/messages/{message_id}/retry",
     summary="Send a message again now: one refused, or one waiting out its backoff",
+    responses={409: {"description": "The message was delivered already"}},
 )
 async def retry_uplink_message(
     request: Request,
