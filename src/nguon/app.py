@@ -171,6 +171,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         keys=key_cache,
         hasher=app.state.api_key_hasher,
         playlists=playlists,
-        answered=app.state.metrics.requests.labels("GET", DEVICE_PLAYLIST_PATH, "304"),
+        metrics=app.state.metrics,
     )
     return app
