@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from nguon import __version__
 from nguon.areas.endpoints import router as areas_router
@@ -75,6 +76,7 @@ ROUTERS = (
 )
 # Multipart framing around the largest file the upload route takes.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
+DOCS_ASSETS_PATH = "/docs/assets"  # Swagger UI's and ReDoc's scripts, styles and icon
 
 DESCRIPTION = """\
 The provincial source-information hub (HTTT nguồn tỉnh): bulletins from central, provincial,
@@ -127,11 +129,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         await engine.dispose()
 
-    app = FastAPI(
+    # The API docs (Swagger UI, ReDoc) load their scripts and styles from the hub itself, so
+    # they work on a provincial network cut off from the internet.
+    app = FastAPIOffline(
         title="nguon",
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        static_url=DOCS_ASSETS_PATH,
     )
     secret = settings.signing_secret()
     app.state.settings = settings
