@@ -45,6 +45,7 @@ from nguon.kit.problems import install_problem_handlers
 from nguon.kit.settings import Settings, get_settings
 from nguon.kit.storage import create_storage
 from nguon.media.endpoints import router as media_router
+from nguon.media.sweep import running_media_sweep
 from nguon.media.tools import MediaTools
 from nguon.push.endpoints import router as push_router
 from nguon.push.sse import EventStreams
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await storage.ensure_ready()
         async with (
             running_clock(sessionmaker, settings.clock_seconds),
+            running_media_sweep(sessionmaker, storage, settings),
             watching_changes(sessionmaker, changes, change_sources, settings.change_sync_seconds),
             started(bus),
             # Every API process hears every endpoint event: its own SSE clients are among them.
