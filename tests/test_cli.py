@@ -11,6 +11,7 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nguon.demo.service import DEMO_PASSWORD, LEGACY_CSV
+from nguon.identity.roles import Holder, Role, roles_for
 from tests.conftest import AN_GIANG, TEST_SECRET
 
 COMMANDS = [
@@ -136,6 +137,35 @@ async def test_console_errors_are_one_clear_line(engine: AsyncEngine, database_u
     )
     assert result.returncode == 1
     assert result.stderr.strip() == "error: No administrative unit has the code '00000'."
+
+
+@pytest.mark.parametrize(("command", "holder"), [("users", Holder.user), ("keys", Holder.api_key)])
+def test_create_offers_exactly_the_roles_it_takes(command: str, holder: Holder) -> None:
+    """`--help` lists the roles the account or key may have, and every other role is refused
+    before anything is asked, with the words the API uses."""
+    wide = {**os.environ, "COLUMNS": "300"}
+    shown = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "nguon", command, "create", "--help"],
+        capture_output=True,
+        text=True,
+        env=wide,
+        check=False,
+    )
+    offered = re.search(r"--role\s+ROLE\s+One of: ([a-z_, ]+)", shown.stdout)
+    assert offered, shown.stdout
+    assert offered.group(1).strip().split(", ") == list(roles_for(holder))
+    for role in Role:
+        if role in roles_for(holder):
+            continue
+        refused = subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "nguon", command, "create", "x.y", "--role", role.value],
+            capture_output=True,
+            text=True,
+            env=wide,
+            check=False,
+        )
+        assert refused.returncode == 2
+        assert f"Role {role} is not for {holder.value}" in refused.stderr
 
 
 async def test_areas_import_from_csv(engine: AsyncEngine, database_url: str) -> None:

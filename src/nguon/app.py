@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from nguon import __version__
 from nguon.areas.endpoints import router as areas_router
@@ -47,6 +48,7 @@ from nguon.kit.problems import UnexpectedErrorMiddleware, install_problem_handle
 from nguon.kit.settings import Settings, get_settings
 from nguon.kit.storage import create_storage
 from nguon.media.endpoints import router as media_router
+from nguon.media.sweep import running_media_sweep
 from nguon.media.tools import MediaTools
 from nguon.push.endpoints import router as push_router
 from nguon.push.sse import EventStreams
@@ -78,6 +80,7 @@ ROUTERS = (
 )
 # Multipart framing around the largest file the upload route takes.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
+DOCS_ASSETS_PATH = "/docs/assets"  # Swagger UI's and ReDoc's scripts, styles and icon
 
 DESCRIPTION = """\
 The provincial source-information hub (HTTT nguồn tỉnh): bulletins from central, provincial,
@@ -120,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await storage.ensure_ready()
         async with (
             running_clock(sessionmaker, settings.clock_seconds),
+            running_media_sweep(sessionmaker, storage, settings),
             watching_changes(sessionmaker, changes, change_sources, settings.change_sync_seconds),
             started(bus),
             # Every API process hears every endpoint event: its own SSE clients are among them.
@@ -132,11 +136,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         await engine.dispose()
 
-    app = FastAPI(
+    # The API docs (Swagger UI, ReDoc) load their scripts and styles from the hub itself, so
+    # they work on a provincial network cut off from the internet.
+    app = FastAPIOffline(
         title="nguon",
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        static_url=DOCS_ASSETS_PATH,
     )
     secret = settings.signing_secret()
     app.state.settings = settings
@@ -178,7 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         keys=key_cache,
         hasher=app.state.api_key_hasher,
         playlists=playlists,
-        answered=app.state.metrics.requests.labels("GET", DEVICE_PLAYLIST_PATH, "304"),
+        metrics=app.state.metrics,
     )
     app.add_middleware(UnexpectedErrorMiddleware)
     return app

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
@@ -24,7 +24,7 @@ from nguon.endpoints.service import EndpointService
 from nguon.endpoints.windows import DisplayProfile, EndpointKind
 from nguon.identity.credentials import ApiKeyHasher, TokenCodec
 from nguon.identity.principal import AreaScope, Principal
-from nguon.identity.roles import Role
+from nguon.identity.roles import Holder, Role, roles_for, wrong_holder
 from nguon.identity.service import IdentityService
 from nguon.kit.changes import ChangeFeed
 from nguon.kit.db import create_engine, create_sessionmaker
@@ -269,10 +269,28 @@ def areas_import(
     _print_import("units", _run(work))
 
 
+def role_option(holder: Holder) -> Any:
+    """A --role that offers, and takes, exactly the roles the holder may have."""
+    names = roles_for(holder)
+
+    def parse(value: str) -> Role:
+        try:
+            role = Role(value)
+        except ValueError:
+            raise typer.BadParameter(
+                f"{value!r} is not a role; choose {', '.join(names)}."
+            ) from None
+        if refusal := wrong_holder(role, holder):
+            raise typer.BadParameter(refusal)
+        return role
+
+    return typer.Option(parser=parse, metavar="ROLE", help=f"One of: {', '.join(names)}")
+
+
 @users_app.command("create")
 def users_create(
     username: str,
-    role: Annotated[Role, typer.Option(help="admin, editor, appraiser, publisher, ...")],
+    role: Annotated[Role, role_option(Holder.user)],
     area: Annotated[str, typer.Option(help="Area code the account acts in")],
     password: Annotated[
         str, typer.Option(prompt=True, hide_input=True, help="At least 10 characters")
@@ -296,7 +314,7 @@ def users_create(
 @keys_app.command("create")
 def keys_create(
     name: str,
-    role: Annotated[Role, typer.Option(help="central or integration")],
+    role: Annotated[Role, role_option(Holder.api_key)],
     area: Annotated[str, typer.Option(help="Area code the key acts in")],
 ) -> None:
     """Create an API key; the key is printed on the last line, once."""

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from nguon.areas.levels import AreaLevel
 from nguon.bulletins.enums import Priority
-from nguon.dispatch.order import PRIORITY_RANK, colliding, in_play_order
+from nguon.dispatch.order import PRIORITY_RANK, colliding, in_play_order, in_slot_order
 
 START = datetime(2026, 11, 24, tzinfo=UTC)
 
@@ -124,3 +124,16 @@ def test_the_chair_orders_a_collision_with_the_communes_own_item() -> None:
     ordered = in_play_order(everything, {"c": 0, "p": 1, "d": 2, "l": 3, "e": 4})
     # The item at another slot and the emergency keep their places.
     assert [b.bulletin_id for b in ordered] == ["e", "l", "c", "p", "d"]
+
+
+@given(items, positions)
+def test_a_timeline_runs_slot_by_slot_each_slot_in_the_chairs_order(
+    bulletins: list[Item], chosen: list[int]
+) -> None:
+    chair = {b.bulletin_id: place for b, place in zip(bulletins, chosen, strict=False)}
+    timeline = in_slot_order(bulletins, chair)
+    assert sorted(timeline, key=id) == sorted(bulletins, key=id)
+    times = [b.slot or datetime.max.replace(tzinfo=UTC) for b in timeline]
+    assert times == sorted(times)
+    for slot, group in itertools.groupby(timeline, key=lambda b: b.slot):
+        assert list(group) == in_play_order([b for b in bulletins if b.slot == slot], chair)

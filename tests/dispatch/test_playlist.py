@@ -82,6 +82,15 @@ def titles(items: list[Any]) -> list[str]:
     return [item["title"] for item in items]
 
 
+def collisions(upcoming: list[Any]) -> list[list[Any]]:
+    """The priority items of each slot of a playlist's offline cache, slot by slot."""
+    by_slot: dict[str, list[Any]] = {}
+    for item in upcoming:
+        if item["priority"] == "priority":
+            by_slot.setdefault(item["slot"], []).append(item)
+    return list(by_slot.values())
+
+
 async def test_queue_and_playlists_follow_the_regulation_order(
     client: AsyncClient, commune: dict[str, Any]
 ) -> None:
@@ -178,6 +187,16 @@ async def test_the_chairs_reorder_changes_only_colliding_priority_items(
     # The e-board is not the chair's programme: it keeps the regulation's order.
     board = await preview(client, commune, "PL-BOARD", tomorrow(18))
     assert titles(board["items"])[1:4] == ["province", "district", "commune"]
+    # The radio's offline cache plays each slot's collision in the chair's order too, in the
+    # editors' preview and in what the device itself is given (which looks a day ahead of
+    # now: every slot it holds, whatever the time of day the test runs at).
+    noon = await preview(client, commune, "PL-RADIO", tomorrow(12))
+    device = await client.get("/api/v1/device/playlist", headers=commune["radio"])
+    assert device.status_code == 200, device.text
+    assert len(collisions(noon["upcoming"])) >= 1
+    for upcoming in (noon["upcoming"], device.json()["upcoming"]):
+        for collision in collisions(upcoming):
+            assert titles(collision) == ["commune", "province", "district"]
 
     for stray in (ids["emergency"], ids["normal"]):
         refused = await client.put(

@@ -130,3 +130,33 @@ async def test_a_change_heard_again_keeps_the_new_playlist_in_memory(
         await publish_changes(state.sessionmaker, state.changes, state.change_sources, since)
         assert state.playlists.get(endpoint_id, utcnow()) is rendered
         assert (await poll(other, board["key"], fetched.headers["etag"])).status_code == 304
+
+
+def poll_figures(metrics: str) -> tuple[float, float]:
+    """Unchanged polls counted, and device polls timed, in the hub's request metrics."""
+    samples = dict(line.rpartition(" ")[::2] for line in metrics.splitlines())
+    route = f'method="GET",route="{PLAYLIST}"'
+    counted = samples.get(f'nguon_http_requests_total{{{route},status="304"}}', "0")
+    timed = samples.get(f"nguon_http_request_duration_seconds_count{{{route}}}", "0")
+    return float(counted), float(timed)
+
+
+async def test_unchanged_polls_carry_a_request_id_and_are_counted(
+    client: AsyncClient, board: dict[str, Any]
+) -> None:
+    etag = (await poll(client, board["key"])).headers["etag"]
+    before = poll_figures((await client.get("/metrics")).text)
+    traced = await client.get(
+        PLAYLIST, headers={**board["key"], "If-None-Match": etag, "X-Request-Id": "poll-7"}
+    )
+    assert traced.status_code == 304
+    assert traced.headers["x-request-id"] == "poll-7"
+    fresh_ids = set()
+    for _ in range(3):
+        unchanged = await poll(client, board["key"], etag)
+        assert unchanged.status_code == 304
+        assert len(unchanged.headers["x-request-id"]) == 32
+        fresh_ids.add(unchanged.headers["x-request-id"])
+    assert len(fresh_ids) == 3
+    after = poll_figures((await client.get("/metrics")).text)
+    assert (after[0] - before[0], after[1] - before[1]) == (4, 4)

@@ -2,6 +2,7 @@
 
 import hashlib
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -123,12 +124,30 @@ async def test_duplicate_username_is_a_conflict(client: AsyncClient, make_user: 
     assert "admin5" in response.json()["detail"]
 
 
-async def test_people_cannot_hold_machine_roles(client: AsyncClient, make_user: MakeUser) -> None:
+ACCOUNT_ROLES = "admin, editor, appraiser, publisher, commune_chair or viewer"
+
+
+@pytest.mark.parametrize(
+    ("role", "holder"),
+    [("central", "API keys"), ("integration", "API keys"), ("endpoint", "endpoint keys")],
+)
+async def test_people_cannot_hold_machine_roles(
+    client: AsyncClient, make_user: MakeUser, role: str, holder: str
+) -> None:
     admin = await make_user("admin6", Role.admin, AN_GIANG)
-    body = {"username": "robot", "password": "long-enough-pw", "role": "central", "area": AN_GIANG}
+    body = {"username": "robot", "password": "long-enough-pw", "role": role, "area": AN_GIANG}
     response = await client.post("/api/v1/users", json=body, headers=admin)
     assert response.status_code == 422
-    assert "API keys" in response.json()["detail"]
+    detail = response.json()["detail"]
+    assert detail.startswith(
+        f"Role {role} is not for user accounts: user accounts take {ACCOUNT_ROLES}; "
+        f"{role} is for {holder}"
+    )
+    viewer = await client.post("/api/v1/users", json={**body, "role": "viewer"}, headers=admin)
+    assert viewer.status_code == 201, viewer.text
+    changed = await client.patch("/api/v1/users/robot", json={"role": role}, headers=admin)
+    assert changed.status_code == 422
+    assert changed.json()["detail"] == detail
 
 
 async def test_api_key_is_shown_once_and_stored_as_keyed_hash(
@@ -181,4 +200,15 @@ async def test_keys_take_only_machine_roles(client: AsyncClient, make_user: Make
         "/api/v1/keys", json={"name": "x", "role": "admin", "area": AN_GIANG}, headers=admin
     )
     assert response.status_code == 422
-    assert "central or integration" in response.json()["detail"]
+    assert response.json()["detail"] == (
+        "Role admin is not for API keys: API keys take central or integration; "
+        "admin is for user accounts."
+    )
+    endpoint = await client.post(
+        "/api/v1/keys", json={"name": "x", "role": "endpoint", "area": AN_GIANG}, headers=admin
+    )
+    assert endpoint.status_code == 422
+    assert endpoint.json()["detail"].startswith(
+        "Role endpoint is not for API keys: API keys take central or integration; "
+        "endpoint is for endpoint keys, made when an endpoint is registered"
+    )

@@ -5,11 +5,13 @@ province before district before commune; then the scheduled time, then the publi
 Every queue and playlist sorts with this key. Where priority items from above collide with the
 commune's own priority items (the same slot), the commune chair may order them (Điều 8.2): the
 chair's positions rearrange those items among the places they hold, and nothing else moves.
+A timeline of slots (a device's offline cache) runs slot by slot, each slot in that order.
 """
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from itertools import groupby
 from typing import Protocol, TypeVar
 
 from nguon.areas.levels import AreaLevel
@@ -78,3 +80,13 @@ def in_play_order(items: Iterable[P], chair_positions: Mapping[str, int] | None 
     for index, item in zip(places, by_chair, strict=True):
         ordered[index] = item
     return ordered
+
+
+def in_slot_order(items: Iterable[P], chair_positions: Mapping[str, int] | None = None) -> list[P]:
+    """Slot by slot in time, each slot's items in the order of play, the chair's included."""
+    by_time = sorted(items, key=lambda item: item.slot or _NO_SLOT)
+    return [
+        item
+        for _slot, group in groupby(by_time, key=lambda item: item.slot)
+        for item in in_play_order(group, chair_positions)
+    ]

@@ -17,7 +17,7 @@ from typing import Any
 from nguon.areas.levels import AreaLevel
 from nguon.bulletins.enums import BulletinKind, Category, Priority
 from nguon.bulletins.models import Bulletin, BulletinRevision
-from nguon.dispatch.order import in_play_order, play_order
+from nguon.dispatch.order import in_play_order, in_slot_order
 from nguon.dispatch.slots import DAY, Segment, segment_at, slots
 from nguon.endpoints.windows import EndpointKind, Windows
 
@@ -177,6 +177,6 @@ def plan(
     return Plan(
         segment=segment,
         items=in_play_order(now, positions),
-        upcoming=sorted(later, key=lambda entry: (entry.slot, play_order(entry))),
+        upcoming=in_slot_order(later, positions),
         fresh_until=min(edge for edge in edges if edge > at),
     )

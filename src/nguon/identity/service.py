@@ -22,7 +22,7 @@ from nguon.identity.key_cache import API_KEY_CHANGES, ApiKeyCache
 from nguon.identity.models import ApiKey, User
 from nguon.identity.principal import AreaScope, Principal
 from nguon.identity.repository import ApiKeyRepository, UserRepository
-from nguon.identity.roles import KEY_ROLES, USER_ROLES, Role
+from nguon.identity.roles import Holder, Role, wrong_holder
 from nguon.kit.changes import changed
 from nguon.kit.db import utcnow
 from nguon.kit.errors import Conflict, InvalidInput, NotFound, Unauthenticated
@@ -149,8 +149,8 @@ class IdentityService:
                 "The username takes 3 to 64 lower-case letters, digits, '.', '_' or '-', "
                 "starting with a letter or digit."
             )
-        if role not in USER_ROLES:
-            raise InvalidInput(f"Role {role} is for API keys, not for people.")
+        if refusal := wrong_holder(role, Holder.user):
+            raise InvalidInput(refusal)
         check_password(username, password)
         area = await self.areas.get_by_code(area_code)
         actor.require_within(area, "accounts")
@@ -194,8 +194,8 @@ class IdentityService:
             user.locked_until = None
             revoke_tokens = True
         if changes.role is not None and changes.role != user.role:
-            if changes.role not in USER_ROLES:
-                raise InvalidInput(f"Role {changes.role} is for API keys, not for people.")
+            if refusal := wrong_holder(changes.role, Holder.user):
+                raise InvalidInput(refusal)
             user.role = changes.role
             revoke_tokens = True
         if changes.area is not None and changes.area != user.area.code:
@@ -216,10 +216,8 @@ class IdentityService:
     async def create_key(
         self, actor: Principal, name: str, role: Role, area_code: str
     ) -> tuple[ApiKey, NewApiKey]:
-        if role not in KEY_ROLES:
-            raise InvalidInput(
-                f"API keys take the role {' or '.join(sorted(KEY_ROLES))}; {role} is for people."
-            )
+        if refusal := wrong_holder(role, Holder.api_key):
+            raise InvalidInput(refusal)
         area = await self.areas.get_by_code(area_code)
         actor.require_within(area, "API keys")
         return await self._issue(actor, name, role, area)

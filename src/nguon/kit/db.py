@@ -19,6 +19,7 @@ from sqlalchemy import (
     any_,
     event,
     insert,
+    inspect,
     literal,
     text,
 )
@@ -32,7 +33,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
+from sqlalchemy.orm import DeclarativeBase, Mapper, QueryableAttribute
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -76,6 +77,23 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@event.listens_for(Base, "mapper_configured", propagate=True)
+def _stamp_changes(mapper: Mapper[Any], cls: type[Any]) -> None:
+    """A stored row's `updated_at` moves the moment one of its columns changes, not at the
+    flush: an answer is shaped from the object before the request's commit flushes it, and
+    must show the time a following read will."""
+    if "updated_at" not in mapper.column_attrs:
+        return
+    for column in mapper.column_attrs:
+        if column.key != "updated_at":
+            event.listen(getattr(cls, column.key), "set", _stamp)
+
+
+def _stamp(target: Any, value: Any, old_value: Any, _initiator: Any) -> None:
+    if value != old_value and inspect(target).has_identity:  # new rows take the default
+        target.updated_at = utcnow()
 
 
 def json_text(value: Any) -> str:

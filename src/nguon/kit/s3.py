@@ -5,7 +5,7 @@ The client is synchronous, so every call runs in a worker thread.
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, ParamSpec, TypeVar, cast
 from urllib.parse import urlsplit
@@ -16,7 +16,14 @@ from minio.error import MinioException, S3Error
 from minio.helpers import check_bucket_name
 
 from nguon.kit.settings import Settings
-from nguon.kit.storage import GrowingFile, LocalFile, Redirect, StorageError, check_key
+from nguon.kit.storage import (
+    GrowingFile,
+    LocalFile,
+    Redirect,
+    StorageError,
+    StoredObject,
+    check_key,
+)
 
 # Each part is held in memory while it uploads: 8 MiB keeps a 500 MiB upload under 64 MiB of
 # growth (bench/media_upload.py) at no cost in throughput.
@@ -151,6 +158,22 @@ class S3Storage:
                 return False
             raise
         return True
+
+    async def objects(self, prefix: str) -> list[StoredObject]:
+        def listing() -> list[StoredObject]:
+            found = self.client.list_objects(self.bucket, prefix=prefix, recursive=True)
+            return [
+                StoredObject(item.object_name, item.last_modified)
+                for item in found
+                if item.object_name is not None and item.last_modified is not None
+            ]
+
+        return await self._call(f"listing of {prefix}", listing)
+
+    async def remove_partials(self, modified_before: datetime) -> list[str]:
+        # S3 shows an object only once all of it is stored; the parts of an upload broken off
+        # are the bucket's lifecycle rule's to abort (AbortIncompleteMultipartUpload).
+        return []
 
     async def delivery(
         self, key: str, content_type: str, filename: str, expires: timedelta

@@ -135,6 +135,19 @@ class Settings(BaseSettings):
     media_max_video_bytes: int = Field(default=2 * 2**30, ge=1)
     media_max_image_pixels: int = Field(default=40_000_000, ge=1)
     media_url_ttl_seconds: int = Field(default=900, ge=10, le=7 * 86_400)
+    media_sweep_seconds: float = Field(
+        default=3600, gt=0, le=86_400, description="How often leftovers of uploads are removed"
+    )
+    media_partial_max_age_seconds: int = Field(
+        default=3600,
+        ge=60,
+        description="A half-written object unchanged this long is a broken-off upload",
+    )
+    media_orphan_grace_seconds: int = Field(
+        default=86_400,
+        ge=60,
+        description="A stored object with no media record this old is an orphan",
+    )
     ffmpeg_path: str = "ffmpeg"
     ffprobe_path: str = "ffprobe"
     broadcast_sample_rate: int = Field(default=44_100, ge=8_000, le=48_000)

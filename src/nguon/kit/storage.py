@@ -8,13 +8,15 @@ import re
 import shutil
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
 from nguon.kit.settings import Settings
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$")
+# A local object being written; renamed to its key once complete.
+PARTIAL_SUFFIX = ".partial"
 
 
 class StorageError(Exception):
@@ -32,6 +34,12 @@ class Redirect:
     """Fetch the object from here (a presigned URL that expires)."""
 
     url: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    key: str
+    modified: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +136,13 @@ class ObjectStorage(Protocol):
 
     async def exists(self, key: str) -> bool: ...
 
+    async def objects(self, prefix: str) -> list[StoredObject]:
+        """Every complete object whose key starts with `prefix`."""
+
+    async def remove_partials(self, modified_before: datetime) -> list[str]:
+        """Remove the half-written objects a crash left behind, unchanged since the moment
+        given (an upload still arriving keeps changing); the keys they were meant for."""
+
     async def delivery(
         self, key: str, content_type: str, filename: str, expires: timedelta
     ) -> Redirect | LocalFile: ...
@@ -164,7 +179,7 @@ class LocalStorage:
 
         def copy() -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(target.name + ".partial")
+            partial = target.with_name(target.name + PARTIAL_SUFFIX)
             shutil.copyfile(source, partial)
             partial.replace(target)  # readers never see half an object
 
@@ -175,7 +190,7 @@ class LocalStorage:
 
         def copy() -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(target.name + ".partial")
+            partial = target.with_name(target.name + PARTIAL_SUFFIX)
             reader = source.reader()
             try:
                 with partial.open("wb") as out:
@@ -192,6 +207,34 @@ class LocalStorage:
 
     async def exists(self, key: str) -> bool:
         return self.path_of(key).is_file()
+
+    def _files(self, prefix: str) -> list[tuple[str, Path, datetime]]:
+        found = []
+        for path in self.root.rglob("*"):
+            key = path.relative_to(self.root).as_posix()
+            if key.startswith(prefix) and path.is_file():
+                modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                found.append((key, path, modified))
+        return found
+
+    async def objects(self, prefix: str) -> list[StoredObject]:
+        files = await asyncio.to_thread(self._files, prefix)
+        return [
+            StoredObject(key, modified)
+            for key, _path, modified in files
+            if not key.endswith(PARTIAL_SUFFIX)
+        ]
+
+    async def remove_partials(self, modified_before: datetime) -> list[str]:
+        def remove() -> list[str]:
+            removed = []
+            for key, path, modified in self._files(""):
+                if key.endswith(PARTIAL_SUFFIX) and modified < modified_before:
+                    path.unlink(missing_ok=True)
+                    removed.append(key.removesuffix(PARTIAL_SUFFIX))
+            return removed
+
+        return await asyncio.to_thread(remove)
 
     async def delivery(
         self, key: str, content_type: str, filename: str, expires: timedelta

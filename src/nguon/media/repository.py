@@ -1,10 +1,11 @@
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from nguon.media.models import MediaObject
+from nguon.kit.db import one_of
+from nguon.media.models import MediaObject, MediaRendition
 
 
 class MediaRepository:
@@ -32,6 +33,17 @@ class MediaRepository:
             select(MediaObject).options(selectinload(MediaObject.renditions)).where(condition)
         )
         return result.first()
+
+    async def recorded_keys(self, keys: Collection[str]) -> set[str]:
+        """Those of the storage keys that a media object or one of its renditions holds."""
+        dialect = self.session.get_bind().dialect
+        originals = select(MediaObject.storage_key).where(
+            one_of(MediaObject.storage_key, keys, dialect)
+        )
+        renditions = select(MediaRendition.storage_key).where(
+            one_of(MediaRendition.storage_key, keys, dialect)
+        )
+        return set(await self.session.scalars(union_all(originals, renditions)))
 
     async def add(self, media: MediaObject) -> None:
         self.session.add(media)
