@@ -1,6 +1,5 @@
 """The audit trail: append records in a hash chain, list them, and verify the chain."""
 
-import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator, Sequence
@@ -8,17 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.audit.models import AuditRecord
-from nguon.kit.db import utcnow
+from nguon.kit.db import lock_for_writing, utcnow
 
 GENESIS_HASH = "0" * 64
-# Serialises appends so that the chain never forks: within a process by this lock, across
-# PostgreSQL sessions by a transaction-scoped advisory lock (SQLite serialises writers itself).
-_append_lock = asyncio.Lock()
-_ADVISORY_LOCK_KEY = 0x6E67756F6E  # "nguon"
+# The lock that serialises appends, so that the chain never forks (see lock_for_writing).
+_APPEND_LOCK_KEY = 0x6E67756F6E  # "nguon"
 
 
 class Outcome(StrEnum):
@@ -85,31 +82,32 @@ class AuditService:
         self.session = session
 
     async def append_and_commit(self, entry: AuditEntry) -> AuditRecord:
-        """Add the record to the session's transaction and commit both together."""
-        async with _append_lock:
-            if self.session.get_bind().dialect.name == "postgresql":
-                await self.session.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY}
-                )
-            last = await self.session.scalar(
-                select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)
-            )
-            record = AuditRecord(
-                at=utcnow(),
-                actor=entry.actor,
-                actor_area_path=entry.actor_area_path,
-                action=entry.action,
-                target=entry.target,
-                outcome=entry.outcome.value,
-                status=entry.status,
-                request_id=entry.request_id,
-                client=entry.client,
-                prev_hash=last or GENESIS_HASH,
-            )
-            record.hash = record_hash(record)
-            self.session.add(record)
-            await self.session.commit()
-            return record
+        """Add the record to the session's transaction and commit both together.
+
+        The only lock taken is the database's, as the transaction's last: its holder has its
+        connection and its other writes already, and waits for nothing but the commit. (An
+        in-process lock taken first deadlocked: its holder waited for a pool connection, or
+        SQLite's write lock, held by a request that waited for the lock.)"""
+        await lock_for_writing(self.session, _APPEND_LOCK_KEY)
+        last = await self.session.scalar(
+            select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)
+        )
+        record = AuditRecord(
+            at=utcnow(),
+            actor=entry.actor,
+            actor_area_path=entry.actor_area_path,
+            action=entry.action,
+            target=entry.target,
+            outcome=entry.outcome.value,
+            status=entry.status,
+            request_id=entry.request_id,
+            client=entry.client,
+            prev_hash=last or GENESIS_HASH,
+        )
+        record.hash = record_hash(record)
+        self.session.add(record)
+        await self.session.commit()
+        return record
 
     async def search(
         self,

@@ -7,15 +7,19 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from nguon.kit.db import DatabaseUnreachable, database_away_or_busy
 from nguon.kit.errors import PROBLEM_BASE, NguonError, Unauthenticated
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = structlog.get_logger()
 # What a client saturating the hub's database connections is told to wait before trying again.
 BUSY_RETRY_SECONDS = 1
+# ... and one that finds the database away (restarting, unreachable) or its locks taken.
+UNAVAILABLE_RETRY_SECONDS = 5
 
 
 class ProblemResponse(JSONResponse):
@@ -129,6 +133,20 @@ async def _pool_exhausted(request: Request, exc: Exception) -> ProblemResponse:
     )
 
 
+async def _database_error(request: Request, exc: Exception) -> ProblemResponse:
+    if not database_away_or_busy(exc):
+        return await _unexpected_error(request, exc)
+    log.warning("database_unavailable", path=request.url.path, error=str(exc))
+    return _answer(
+        request,
+        503,
+        "The hub's database is unavailable or busy; try again in a moment.",
+        slug="database-unavailable",
+        title="Database unavailable",
+        headers={"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)},
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> ProblemResponse:
     log.exception("unhandled_error", path=request.url.path, error=repr(exc))
     return _answer(
@@ -144,4 +162,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(PoolTimeout, _pool_exhausted)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(DatabaseUnreachable, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
