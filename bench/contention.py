@@ -17,6 +17,7 @@ Run: `.venv/bin/python bench/contention.py [writers] [seconds]`.
 import asyncio
 import itertools
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -232,7 +233,12 @@ def run(name: str, url: str, writers: int, seconds: float) -> bool:
             records = asyncio.run(audited(url, requests))
         finally:
             hub_process.terminate()
-            hub_process.wait(timeout=30)
+            try:
+                hub_process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                print(f"{name}: the hub did not stop within 30 s of SIGTERM; killed")
+                hub_process.kill()
+                hub_process.wait()
     server_errors = sum(count for status, count in tally.statuses.items() if status >= 500)
     statuses = " ".join(f"{status}:{count}" for status, count in sorted(tally.statuses.items()))
     print(f"{name}: {writers} writers for {seconds:g} s")
