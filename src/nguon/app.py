@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         echo=settings.database_echo,
         pool_size=settings.database_pool_size,
         pool_timeout=settings.database_pool_timeout_seconds,
+        timeouts=settings.database_timeouts(),
     )
     changes = ChangeFeed()
     sessionmaker = create_sessionmaker(

@@ -172,7 +172,9 @@ def worker() -> None:
 
     async def main() -> None:
         engine = create_engine(
-            settings.resolved_database_url, pool_size=settings.database_pool_size
+            settings.resolved_database_url,
+            pool_size=settings.database_pool_size,
+            timeouts=settings.database_timeouts(),
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -4,17 +4,24 @@ A request that succeeds is recorded in its own transaction (see `nguon.unit_of_w
 fails before or after that point is recorded by `FailedRequestAuditMiddleware`.
 """
 
+import asyncio
+from dataclasses import asdict
 from typing import Any
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nguon.audit.service import AuditEntry, AuditService, Outcome
 from nguon.identity.principal import Principal
+from nguon.kit.db import database_away_or_busy
 from nguon.kit.observability import route_template
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 AUDITED_FLAG = "audited"
+log = structlog.get_logger()
+# Seconds between tries to store the record of a refused or failed request (about 20 s in all).
+RECORD_RETRY_DELAYS = (0.1, 0.5, 1, 2, 5, 10)
 
 
 def request_entry(scope: Scope, status: int) -> AuditEntry:
@@ -64,5 +71,20 @@ class FailedRequestAuditMiddleware:
             await self.app(scope, receive, remember_status)
         finally:
             if not scope.get("state", {}).get(AUDITED_FLAG):
+                await self._record(scope, status)
+
+    async def _record(self, scope: Scope, status: int) -> None:
+        """Store the record, trying again while the database is away or busy: the answer has
+        been sent, so waiting costs the caller nothing, and a request refused because the
+        database was busy is recorded once it is free."""
+        for delay in (*RECORD_RETRY_DELAYS, None):
+            try:
                 async with self.sessionmaker() as session:
                     await audit_request(session, scope, status)
+                return
+            except Exception as error:
+                if delay is None or not database_away_or_busy(error):
+                    # The record cannot be stored: the log keeps it.
+                    log.exception("audit_record_not_stored", **asdict(request_entry(scope, status)))
+                    raise
+            await asyncio.sleep(delay)

@@ -6,7 +6,6 @@ neither edit a record nor write a chain that verifies. Checkpoints, keyed too, s
 chain reached, so that deleting its newest records is seen as well.
 """
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -19,21 +18,19 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.audit.models import AuditCheckpoint, AuditRecord
-from nguon.kit.db import utcnow
+from nguon.kit.db import lock_for_writing, utcnow
 from nguon.kit.errors import Conflict
 
 GENESIS_HASH = "0" * 64
 # Appends write a checkpoint every this many records; `nguon audit verify` writes one too.
 CHECKPOINT_EVERY = 100
 _KEY_INFO = "nguon.audit.key"  # where a session finds the audit key (sessionmaker info)
-# Serialises appends so that the chain never forks: within a process by this lock, across
-# PostgreSQL sessions by a transaction-scoped advisory lock (SQLite serialises writers itself).
-_append_lock = asyncio.Lock()
-_ADVISORY_LOCK_KEY = 0x6E67756F6E  # "nguon"
+# The lock that serialises appends, so that the chain never forks (see lock_for_writing).
+_APPEND_LOCK_KEY = 0x6E67756F6E  # "nguon"
 
 
 class Outcome(StrEnum):
@@ -137,32 +134,33 @@ class AuditService:
         self.key = session_audit_key(session)
 
     async def append_and_commit(self, entry: AuditEntry) -> AuditRecord:
-        """Add the record to the session's transaction and commit both together."""
-        async with _append_lock:
-            if self.session.get_bind().dialect.name == "postgresql":
-                await self.session.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY}
-                )
-            last = await self.session.scalar(
-                select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)
-            )
-            record = AuditRecord(
-                at=utcnow(),
-                actor=entry.actor,
-                actor_area_path=entry.actor_area_path,
-                action=entry.action,
-                target=entry.target,
-                outcome=entry.outcome.value,
-                status=entry.status,
-                request_id=entry.request_id,
-                client=entry.client,
-                prev_hash=last or GENESIS_HASH,
-            )
-            record.hash = record_hash(record, self.key)
-            self.session.add(record)
-            await self._checkpoint_if_due(record)
-            await self.session.commit()
-            return record
+        """Add the record to the session's transaction and commit both together.
+
+        The only lock taken is the database's, as the transaction's last: its holder has its
+        connection and its other writes already, and waits for nothing but the commit. (An
+        in-process lock taken first deadlocked: its holder waited for a pool connection, or
+        SQLite's write lock, held by a request that waited for the lock.)"""
+        await lock_for_writing(self.session, _APPEND_LOCK_KEY)
+        last = await self.session.scalar(
+            select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)
+        )
+        record = AuditRecord(
+            at=utcnow(),
+            actor=entry.actor,
+            actor_area_path=entry.actor_area_path,
+            action=entry.action,
+            target=entry.target,
+            outcome=entry.outcome.value,
+            status=entry.status,
+            request_id=entry.request_id,
+            client=entry.client,
+            prev_hash=last or GENESIS_HASH,
+        )
+        record.hash = record_hash(record, self.key)
+        self.session.add(record)
+        await self._checkpoint_if_due(record)
+        await self.session.commit()
+        return record
 
     async def search(
         self,

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum as PyEnum
 from typing import Any, ClassVar
@@ -26,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -171,32 +173,172 @@ def one_of(
     return column.in_(values)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+# SQLite's busy timeout when the caller sets no lock timeout: how long a writer waits for the
+# database's write lock.
+SQLITE_BUSY_SECONDS = 30
+# Execution option: on SQLite, take the database's write lock before this statement even though
+# it only reads (what it reads decides what the transaction writes).
+TAKE_WRITE_LOCK = "nguon_take_write_lock"
+
+
+def _sqlite_connected(busy_seconds: float) -> Callable[[Any, ConnectionPoolEntry], None]:
+    def connected(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # The driver would begin its own deferred transactions; the hub begins them itself
+        # (see _begin_writes_with_the_write_lock).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
+        cursor.close()
+
+    return connected
+
+
+def _reads_only(statement: str, context: Any) -> bool:
+    if context is not None and context.execution_options.get(TAKE_WRITE_LOCK):
+        return False
+    compiled = getattr(context, "compiled", None)
+    if getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None:
+        return False  # a claim (FOR UPDATE, which SQLite does not spell) is the start of a write
+    return statement.lstrip()[:6].upper() in ("SELECT", "PRAGMA")
+
+
+def _begin_writes_with_the_write_lock(
+    connection: Any,
+    _cursor: Any,
+    statement: str,
+    _parameters: Any,
+    context: Any,
+    _executemany: bool,
+) -> None:
+    """SQLite: a transaction begins at its first write (as the driver's own would, which
+    begins only before INSERT, UPDATE and DELETE), and begins IMMEDIATE: it takes the write
+    lock up front, waiting for it (busy timeout), for every kind of write (DDL, SAVEPOINT, a
+    claim FOR UPDATE, `lock_for_writing`). No transaction then reads under a snapshot and
+    upgrades it to write later, which SQLite refuses at once with SQLITE_BUSY ("database is
+    locked") when another connection committed in between, whatever the busy timeout. Reads
+    before the first write each see the latest committed data, as PostgreSQL's do."""
+    if connection.connection.driver_connection.in_transaction:
+        return
+    if _reads_only(statement, context):
+        return
+    begin = connection.connection.dbapi_connection.cursor()
+    begin.execute("BEGIN IMMEDIATE")
+    begin.close()
+
+
+class DatabaseUnreachable(Exception):
+    """No connection to the database could be opened (refused, unknown host, starting up)."""
+
+
+def _connect_or_unreachable(
+    dialect: Dialect, _record: ConnectionPoolEntry, cargs: Any, cparams: Any
+) -> Any:
+    # The driver's own error here is a bare OSError (or its own exception type) that names
+    # neither the database nor the pool; typed, it is answered 503 like a lost connection.
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except Exception as error:
+        raise DatabaseUnreachable(f"cannot connect to the database: {error!r}") from error
+
+
+# PostgreSQL SQLSTATEs (or their two-character classes) of a database that is away or busy,
+# not of a statement that is wrong: connection exceptions, insufficient resources (too many
+# connections), operator intervention (shutdown, statement timeout), lock timeout,
+# serialisation failure and deadlock, idle-in-transaction timeout.
+_AWAY_OR_BUSY_SQLSTATES = ("08", "53", "57", "55P03", "40001", "40P01", "25P03")
+
+
+def database_away_or_busy(error: BaseException) -> bool:
+    """Whether an error says the database is away or busy (the same work may succeed when
+    tried again) rather than that the statement or the code is wrong."""
+    if isinstance(error, DatabaseUnreachable):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error, OperationalError):
+        return True  # a lost connection; SQLite's locked, busy and I/O errors
+    sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_AWAY_OR_BUSY_SQLSTATES)
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseTimeouts:
+    """Seconds, None for none: how long a statement may run, wait for a lock, and a
+    transaction sit idle, so that nothing holds a connection or a lock for ever."""
+
+    statement: float | None = None
+    lock: float | None = None
+    idle_in_transaction: float | None = None
+
+    def postgresql_settings(self) -> dict[str, str]:
+        """The session's settings, in milliseconds."""
+        settings = {
+            "statement_timeout": self.statement,
+            "lock_timeout": self.lock,
+            "idle_in_transaction_session_timeout": self.idle_in_transaction,
+        }
+        return {name: str(int(value * 1000)) for name, value in settings.items() if value}
 
 
 def create_engine(
-    url: str, *, echo: bool = False, pool_size: int = 10, pool_timeout: float = 30
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = 10,
+    pool_timeout: float = 30,
+    timeouts: DatabaseTimeouts = DatabaseTimeouts(),
 ) -> AsyncEngine:
     """`pool_size` connections, and as many again in overflow; a checkout waits up to
-    `pool_timeout` seconds for one to come free."""
-    pool = {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": pool_timeout}
+    `pool_timeout` seconds for one to come free. On SQLite the lock timeout is how long a
+    writer waits for the write lock; the others are PostgreSQL's."""
+    pool: dict[str, Any] = {
+        "pool_size": pool_size,
+        "max_overflow": pool_size,
+        "pool_timeout": pool_timeout,
+    }
     if url.startswith("sqlite"):
         if make_url(url).database in (None, "", ":memory:"):
             pool = {}  # one connection, shared (StaticPool): the database lives in it
+        busy_seconds = timeouts.lock or SQLITE_BUSY_SECONDS
         engine = create_async_engine(
-            url, echo=echo, connect_args={"timeout": 30}, json_serializer=json_text, **pool
+            url,
+            echo=echo,
+            connect_args={"timeout": busy_seconds},
+            json_serializer=json_text,
+            **pool,
         )
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_connected(busy_seconds))
+        event.listen(engine.sync_engine, "before_cursor_execute", _begin_writes_with_the_write_lock)
         return engine
-    return create_async_engine(
-        url, echo=echo, pool_pre_ping=True, json_serializer=json_text, **pool
+    connect_args: dict[str, Any] = {}
+    if make_url(url).get_driver_name() == "asyncpg":
+        connect_args["server_settings"] = timeouts.postgresql_settings()
+    # pool_pre_ping: a connection the server dropped (a restart, pg_terminate_backend) is
+    # found out at checkout and replaced, so the hub recovers without a restart.
+    engine = create_async_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        json_serializer=json_text,
+        connect_args=connect_args,
+        **pool,
     )
+    event.listen(engine.sync_engine, "do_connect", _connect_or_unreachable)
+    return engine
+
+
+async def lock_for_writing(session: AsyncSession, key: int) -> None:
+    """Hold, until the transaction ends, the lock that serialises the writers that call this
+    with `key`: a transaction-scoped advisory lock on PostgreSQL, the database's write lock on
+    SQLite (which serialises every writer). Take it last, after the transaction's other
+    writes, so that its holder never waits for anything but its own commit."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    else:
+        await session.execute(text("SELECT 1"), execution_options={TAKE_WRITE_LOCK: True})
 
 
 def create_sessionmaker(

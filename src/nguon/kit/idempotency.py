@@ -1,4 +1,10 @@
-"""`Idempotency-Key`: a retried POST gets the first answer and creates nothing new."""
+"""`Idempotency-Key`: a retried POST gets the first answer and creates nothing new.
+
+A retry sent while the first request is still being handled is answered 409 (as the IETF
+Idempotency-Key draft and payment APIs do): the client sends it again and gets the first
+answer. On PostgreSQL a transaction-scoped advisory lock on the key finds the first in flight;
+on SQLite, where writers take turns, the unique key refuses the later of two that raced.
+"""
 
 import hashlib
 import json
@@ -7,12 +13,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Header
-from sqlalchemy import JSON, Integer, String, UniqueConstraint, select
+from sqlalchemy import JSON, Integer, String, UniqueConstraint, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from nguon.kit.db import Base, UTCDateTime, utcnow
-from nguon.kit.errors import InvalidInput
+from nguon.kit.db import Base, UTCDateTime, insert_new, utcnow
+from nguon.kit.errors import Conflict, InvalidInput
 
 HEADER = "Idempotency-Key"
 IdempotencyKey = Annotated[
@@ -47,6 +53,23 @@ def fingerprint(payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+class KeyInFlight(Conflict):
+    slug = "idempotency-key-in-flight"
+    title = "Request with this key in progress"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"A request with the {HEADER} {key!r} is being handled right now; send this one "
+            "again in a moment to get its answer."
+        )
+
+
+def _lock_key(principal: str, key: str) -> int:
+    """The advisory lock of one caller's key: a signed 64-bit number taken from its hash."""
+    digest = hashlib.sha256(f"idempotency\0{principal}\0{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 @dataclass(frozen=True, slots=True)
 class Replay:
     status: int
@@ -61,10 +84,23 @@ class IdempotencyStore:
         self.principal = principal
         self.key = key
         self.route = route
+        self._held = False
+
+    async def _hold(self, key: str) -> None:
+        """Hold the key until the transaction ends, or refuse while another request does."""
+        if self._held or self.session.get_bind().dialect.name != "postgresql":
+            return
+        held = await self.session.scalar(
+            select(func.pg_try_advisory_xact_lock(_lock_key(self.principal, key)))
+        )
+        if not held:
+            raise KeyInFlight(key)
+        self._held = True
 
     async def _stored(self) -> IdempotentRequest | None:
         if self.key is None:
             return None
+        await self._hold(self.key)
         return await self.session.scalar(
             select(IdempotentRequest).where(
                 IdempotentRequest.principal == self.principal, IdempotentRequest.key == self.key
@@ -91,14 +127,19 @@ class IdempotencyStore:
     ) -> None:
         if self.key is None:
             return
-        self.session.add(
-            IdempotentRequest(
+        await self._hold(self.key)
+        stored = await self.session.scalar(
+            insert_new(self.session, IdempotentRequest, "principal", "key")
+            .values(
                 principal=self.principal,
                 key=self.key,
                 route=self.route,
                 fingerprint=request_fingerprint,
                 status=status,
                 response=response,
+                created_at=utcnow(),
             )
+            .returning(IdempotentRequest.id)
         )
-        await self.session.flush()
+        if stored is None:  # another request with the key was stored since this one looked
+            raise KeyInFlight(self.key)

@@ -9,10 +9,12 @@ from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from nguon.kit.db import DatabaseUnreachable, database_away_or_busy
 from nguon.kit.errors import PROBLEM_BASE, InvalidInput, NguonError, Unauthenticated
 from nguon.kit.schemas import pattern_words
 
@@ -20,6 +22,8 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = structlog.get_logger()
 # What a client saturating the hub's database connections is told to wait before trying again.
 BUSY_RETRY_SECONDS = 1
+# ... and one that finds the database away (restarting, unreachable) or its locks taken.
+UNAVAILABLE_RETRY_SECONDS = 5
 
 
 class ProblemResponse(JSONResponse):
@@ -226,6 +230,20 @@ async def _pool_exhausted(request: Request, exc: Exception) -> ProblemResponse:
     )
 
 
+async def _database_error(request: Request, exc: Exception) -> ProblemResponse:
+    if not database_away_or_busy(exc):
+        raise exc  # an error of the hub's own: UnexpectedErrorMiddleware answers it
+    log.warning("database_unavailable", path=request.url.path, error=str(exc))
+    return _answer(
+        request,
+        503,
+        "The hub's database is unavailable or busy; try again in a moment.",
+        slug="database-unavailable",
+        title="Database unavailable",
+        headers={"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)},
+    )
+
+
 class UnexpectedErrorMiddleware:
     """Answers an error nothing else handled with a 500 problem and keeps the connection.
 
@@ -272,3 +290,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(PoolTimeout, _pool_exhausted)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(DatabaseUnreachable, _database_error)

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from nguon.kit.db import DatabaseTimeouts
+
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -44,6 +46,23 @@ class Settings(BaseSettings):
         le=300,
         description="How long a request waits for a free database connection before it is "
         "answered 503 Service Unavailable",
+    )
+    # Bounds on what one connection may hold, so that nothing holds a lock or a connection for
+    # ever; set on PostgreSQL connections of `nguon serve` and `nguon worker` (0 turns one off).
+    database_statement_timeout_seconds: float = Field(
+        default=30, ge=0, description="A longer statement is cancelled (answered 503)"
+    )
+    database_lock_timeout_seconds: float = Field(
+        default=10,
+        ge=0,
+        description="How long a statement waits for a lock (on SQLite: for the write lock) "
+        "before it gives up (answered 503)",
+    )
+    database_idle_in_transaction_timeout_seconds: float = Field(
+        default=900,
+        ge=0,
+        description="A transaction left idle longer is ended by PostgreSQL; longer than the "
+        "slowest upload (an upload streams inside its request's transaction)",
     )
 
     secret_key: SecretStr | None = Field(
@@ -222,6 +241,14 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute_data_dir(cls, value: Path) -> Path:
         return value if value.is_absolute() else (project_home() / value).resolve()
+
+    def database_timeouts(self) -> DatabaseTimeouts:
+        """The timeouts of a serving process's database engine."""
+        return DatabaseTimeouts(
+            statement=self.database_statement_timeout_seconds or None,
+            lock=self.database_lock_timeout_seconds or None,
+            idle_in_transaction=self.database_idle_in_transaction_timeout_seconds or None,
+        )
 
     @property
     def resolved_database_url(self) -> str:
