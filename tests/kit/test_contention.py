@@ -20,6 +20,7 @@ from nguon.areas.sources import AreaRecord
 from nguon.audit.models import AuditRecord
 from nguon.audit.service import AuditService
 from nguon.bulletins.models import Bulletin
+from nguon.endpoints.models import Endpoint
 from nguon.identity.roles import Role
 from tests.bulletins.test_workflow import text_bulletin
 from tests.central.simulator import CentralSystem, Info, in_hours, message
@@ -242,4 +243,33 @@ async def test_a_refused_alert_and_the_next_on_the_same_connection_are_both_audi
             422 if expires_in_hours < 0 else 201 for expires_in_hours in ALTERNATING_ALERTS
         ]
         await assert_ready(http)
+    await assert_every_request_audited_once(send, sessionmaker)
+
+
+async def test_creates_racing_for_one_code_give_one_endpoint_and_conflicts(
+    served: httpx.AsyncClient,
+    people: dict[str, Any],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Each request checks that the code is free before it writes; when they all check before
+    any has written, the database's unique key decides, and the losers are told so (409)."""
+    send = Sent(served)
+    body = {"code": "RACED-CODE", "name": "Loa", "kind": "radio", "area": people["communes"][2]}
+    answers = await asyncio.gather(
+        *(send("POST", "/api/v1/endpoints", json=body, headers=people["admin"]) for _ in range(8))
+    )
+
+    assert send.server_errors() == []
+    assert sorted(answer.status_code for answer in answers) == [201] + [409] * 7
+    assert all(
+        answer.headers["content-type"] == "application/problem+json"
+        for answer in answers
+        if answer.status_code == 409
+    )
+    async with sessionmaker() as session:
+        stored = await session.scalar(
+            select(func.count()).select_from(Endpoint).where(Endpoint.code == "RACED-CODE")
+        )
+    assert stored == 1
+    await assert_ready(served)
     await assert_every_request_audited_once(send, sessionmaker)

@@ -162,7 +162,7 @@ class IdentityService:
         user = User(
             username=username,
             full_name=full_name,
-            password_hash=hash_password(password),
+            password_hash=await asyncio.to_thread(hash_password, password),
             role=role,
             area_id=area.id,
             active=True,
@@ -192,7 +192,7 @@ class IdentityService:
             user.full_name = changes.full_name
         if changes.password is not None:
             check_password(user.username, changes.password)
-            user.password_hash = hash_password(changes.password)
+            user.password_hash = await asyncio.to_thread(hash_password, changes.password)
             user.failed_logins = 0
             user.locked_until = None
             revoke_tokens = True

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -262,6 +262,24 @@ def database_away_or_busy(error: BaseException) -> bool:
         return True  # a lost connection; SQLite's locked, busy and I/O errors
     sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
     return isinstance(sqlstate, str) and sqlstate.startswith(_AWAY_OR_BUSY_SQLSTATES)
+
+
+# PostgreSQL SQLSTATEs of a write that lost a race: a unique key another transaction took first,
+# a row it referenced that another removed. SQLite says the same in words.
+_CONFLICT_SQLSTATES = ("23505", "23503")
+_CONFLICT_MESSAGES = ("UNIQUE constraint failed", "FOREIGN KEY constraint failed")
+
+
+def conflicting_write(error: BaseException) -> bool:
+    """Whether an error says a concurrent transaction took a unique key or removed a referenced
+    row between this request's checks and its write: the request conflicts with the stored
+    state, as if its own check had found it."""
+    if not isinstance(error, IntegrityError):
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    if isinstance(sqlstate, str):
+        return sqlstate in _CONFLICT_SQLSTATES
+    return str(error.orig).startswith(_CONFLICT_MESSAGES)
 
 
 @dataclass(frozen=True, slots=True)

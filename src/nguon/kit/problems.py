@@ -14,8 +14,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nguon.kit.db import DatabaseUnreachable, database_away_or_busy
-from nguon.kit.errors import PROBLEM_BASE, InvalidInput, NguonError, Unauthenticated
+from nguon.kit.db import DatabaseUnreachable, conflicting_write, database_away_or_busy
+from nguon.kit.errors import PROBLEM_BASE, Conflict, InvalidInput, NguonError, Unauthenticated
 from nguon.kit.schemas import pattern_words
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -231,6 +231,16 @@ async def _pool_exhausted(request: Request, exc: Exception) -> ProblemResponse:
 
 
 async def _database_error(request: Request, exc: Exception) -> ProblemResponse:
+    if conflicting_write(exc):
+        return _answer(
+            request,
+            409,
+            "Another request changed the same records at the same moment (it took a name or "
+            "code this one asked for, or removed something this one refers to); read the "
+            "current state and send the request again if it still applies.",
+            slug=Conflict.slug,
+            title=Conflict.title,
+        )
     if not database_away_or_busy(exc):
         raise exc  # an error of the hub's own: UnexpectedErrorMiddleware answers it
     log.warning("database_unavailable", path=request.url.path, error=str(exc))
