@@ -61,22 +61,36 @@ class FailedRequestAuditMiddleware:
             return
         status = 500
 
-        async def remember_status(message: Message) -> None:
+        async def record_then_send(message: Message) -> None:
+            # Recorded before the answer leaves: a client told it was refused can find the
+            # refusal in the audit trail at once.
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                if not scope.get("state", {}).get(AUDITED_FLAG):
+                    await self._record_if_reachable(scope, status)
             await send(message)
 
         try:
-            await self.app(scope, receive, remember_status)
+            await self.app(scope, receive, record_then_send)
         finally:
             if not scope.get("state", {}).get(AUDITED_FLAG):
                 await self._record(scope, status)
 
+    async def _record_if_reachable(self, scope: Scope, status: int) -> None:
+        """One try; while the database is away or busy the answer goes out first (most often
+        a 503 the caller should have at once) and `_record` keeps trying after it."""
+        try:
+            async with self.sessionmaker() as session:
+                await audit_request(session, scope, status)
+        except Exception as error:
+            if not database_away_or_busy(error):
+                raise
+
     async def _record(self, scope: Scope, status: int) -> None:
         """Store the record, trying again while the database is away or busy: the answer has
-        been sent, so waiting costs the caller nothing, and a request refused because the
-        database was busy is recorded once it is free."""
+        been sent (or there is none), so waiting costs the caller nothing, and a request
+        refused because the database was busy is recorded once it is free."""
         for delay in (*RECORD_RETRY_DELAYS, None):
             try:
                 async with self.sessionmaker() as session:
