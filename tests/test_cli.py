@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
+from typer.testing import CliRunner
 
+from nguon.cli import app as cli
 from nguon.demo.service import DEMO_PASSWORD, LEGACY_CSV
 from nguon.identity.roles import Holder, Role, roles_for
 from tests.conftest import AN_GIANG, TEST_SECRET
@@ -143,29 +145,17 @@ async def test_console_errors_are_one_clear_line(engine: AsyncEngine, database_u
 def test_create_offers_exactly_the_roles_it_takes(command: str, holder: Holder) -> None:
     """`--help` lists the roles the account or key may have, and every other role is refused
     before anything is asked, with the words the API uses."""
-    wide = {**os.environ, "COLUMNS": "300"}
-    shown = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "nguon", command, "create", "--help"],
-        capture_output=True,
-        text=True,
-        env=wide,
-        check=False,
-    )
-    offered = re.search(r"--role\s+ROLE\s+One of: ([a-z_, ]+)", shown.stdout)
-    assert offered, shown.stdout
+    runner = CliRunner()
+    shown = runner.invoke(cli, [command, "create", "--help"], env={"COLUMNS": "300"})
+    offered = re.search(r"--role\s+ROLE\s+One of: ([a-z_, ]+)", shown.output)
+    assert offered, shown.output
     assert offered.group(1).strip().split(", ") == list(roles_for(holder))
     for role in Role:
         if role in roles_for(holder):
             continue
-        refused = subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "nguon", command, "create", "x.y", "--role", role.value],
-            capture_output=True,
-            text=True,
-            env=wide,
-            check=False,
-        )
-        assert refused.returncode == 2
-        assert f"Role {role} is not for {holder.value}" in refused.stderr
+        refused = runner.invoke(cli, [command, "create", "x.y", "--role", role.value])
+        assert refused.exit_code == 2
+        assert f"Role {role} is not for {holder.value}" in refused.output
 
 
 async def test_areas_import_from_csv(engine: AsyncEngine, database_url: str) -> None:
