@@ -10,13 +10,15 @@ from fastapi._compat import ModelField
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from httpx import AsyncClient, Response
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from nguon.areas.sources import AreaRecord
 from nguon.audit.models import AuditRecord
 from nguon.bulletins.models import Bulletin
 from nguon.identity.roles import Role
+from nguon.kit.db import conflicting_write, database_away_or_busy, unstorable_value
 from nguon.kit.schemas import pattern_words
 from tests.conftest import AN_GIANG, TEST_SECRET, MakeUser, communes_of, count_users
 from tests.test_access import api_routes
@@ -454,3 +456,43 @@ def test_every_pattern_is_said_in_words(app: FastAPI) -> None:
     found = set(patterns(app.openapi()))
     assert found
     assert {regex for regex in found if pattern_words(regex) is None} == set()
+
+
+async def test_a_language_tag_longer_than_its_column_is_refused_on_create_and_edit(
+    client: AsyncClient, make_user: MakeUser, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """A tag of the right shape but past the 35 characters the column holds (and RFC 5646
+    asks every implementation to take): PostgreSQL refused it with a 500, SQLite stored it."""
+    editor = await make_user("long.language", Role.editor, AN_GIANG)
+    long_tag = "tix-TU-I0jQht0G-80o-LFQ5Pg-6Ph-eNX6k-YDjtqfww"
+    created = await client.post(
+        "/api/v1/bulletins", json=a_bulletin(language=long_tag), headers=editor
+    )
+    assert created.status_code == 422, created.text
+    assert created.json()["errors"][0]["field"] == "body.language"
+    assert await bulletin_count(sessionmaker) == 0
+
+    stored = await client.post("/api/v1/bulletins", json=a_bulletin(), headers=editor)
+    assert stored.status_code == 201, stored.text
+    edited = await client.patch(
+        f"/api/v1/bulletins/{stored.json()['id']}", json={"language": long_tag}, headers=editor
+    )
+    assert edited.status_code == 422, edited.text
+    assert "at most 35 characters" in edited.json()["detail"]
+    again = await client.get(f"/api/v1/bulletins/{stored.json()['id']}", headers=editor)
+    assert again.json()["language"] == "vi"
+
+
+async def test_a_value_postgresql_cannot_store_is_told_apart_from_an_outage(
+    engine: AsyncEngine, backend: str
+) -> None:
+    """The net under validation: PostgreSQL's data exceptions (SQLSTATE class 22) are the
+    input's fault (422), not the database being away (503) nor a race lost (409)."""
+    if backend != "postgresql":
+        pytest.skip("SQLite stores what it is given and raises no data exceptions")
+    async with engine.connect() as connection:
+        with pytest.raises(DBAPIError) as refused:
+            await connection.execute(text("SELECT CAST('not a number' AS INTEGER)"))
+    assert unstorable_value(refused.value)
+    assert not database_away_or_busy(refused.value)
+    assert not conflicting_write(refused.value)

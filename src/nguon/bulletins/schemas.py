@@ -21,7 +21,12 @@ ID_PATTERN = pattern(r"^[0-9a-f]{32}$", "32 hexadecimal digits (0-9, a-f)")
 
 Title = Annotated[str, Field(min_length=1, max_length=300)]
 Body = Annotated[str, Field(max_length=20_000)]
-Language = Annotated[str, Field(pattern=LANGUAGE_PATTERN, examples=["vi", "km", "en"])]
+# 35 characters: what RFC 5646 (4.4.1) asks every implementation to hold, and the column holds.
+LANGUAGE_LENGTH = 35
+Language = Annotated[
+    str,
+    Field(pattern=LANGUAGE_PATTERN, max_length=LANGUAGE_LENGTH, examples=["vi", "km", "en"]),
+]
 Targets = Annotated[
     list[Annotated[str, Field(pattern=TARGET_PATTERN)]],
     Field(min_length=1, max_length=1000, description="Area codes and/or endpoint codes"),

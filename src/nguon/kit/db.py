@@ -251,6 +251,12 @@ def _connect_or_unreachable(
 _AWAY_OR_BUSY_SQLSTATES = ("08", "53", "57", "55P03", "40001", "40P01", "25P03")
 
 
+def _sqlstate(error: DBAPIError) -> str | None:
+    """PostgreSQL's SQLSTATE of the driver's error; None on SQLite, whose errors have none."""
+    sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return sqlstate if isinstance(sqlstate, str) else None
+
+
 def database_away_or_busy(error: BaseException) -> bool:
     """Whether an error says the database is away or busy (the same work may succeed when
     tried again) rather than that the statement or the code is wrong."""
@@ -260,8 +266,8 @@ def database_away_or_busy(error: BaseException) -> bool:
         return False
     if error.connection_invalidated or isinstance(error, OperationalError):
         return True  # a lost connection; SQLite's locked, busy and I/O errors
-    sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-    return isinstance(sqlstate, str) and sqlstate.startswith(_AWAY_OR_BUSY_SQLSTATES)
+    sqlstate = _sqlstate(error)
+    return sqlstate is not None and sqlstate.startswith(_AWAY_OR_BUSY_SQLSTATES)
 
 
 # PostgreSQL SQLSTATEs of a write that lost a race: a unique key another transaction took first,
@@ -270,14 +276,22 @@ _CONFLICT_SQLSTATES = ("23505", "23503")
 _CONFLICT_MESSAGES = ("UNIQUE constraint failed", "FOREIGN KEY constraint failed")
 
 
+def unstorable_value(error: BaseException) -> bool:
+    """Whether PostgreSQL refused a value the request carried (SQLSTATE class 22, data
+    exception: too long for its column, out of its type's range, not valid text): the input's
+    fault, which the request's validation should have caught and let through."""
+    sqlstate = _sqlstate(error) if isinstance(error, DBAPIError) else None
+    return sqlstate is not None and sqlstate[:2] == "22"
+
+
 def conflicting_write(error: BaseException) -> bool:
     """Whether an error says a concurrent transaction took a unique key or removed a referenced
     row between this request's checks and its write: the request conflicts with the stored
     state, as if its own check had found it."""
     if not isinstance(error, IntegrityError):
         return False
-    sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-    if isinstance(sqlstate, str):
+    sqlstate = _sqlstate(error)
+    if sqlstate is not None:
         return sqlstate in _CONFLICT_SQLSTATES
     return str(error.orig).startswith(_CONFLICT_MESSAGES)
 

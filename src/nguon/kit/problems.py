@@ -14,7 +14,12 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nguon.kit.db import DatabaseUnreachable, conflicting_write, database_away_or_busy
+from nguon.kit.db import (
+    DatabaseUnreachable,
+    conflicting_write,
+    database_away_or_busy,
+    unstorable_value,
+)
 from nguon.kit.errors import PROBLEM_BASE, Conflict, InvalidInput, NguonError, Unauthenticated
 from nguon.kit.schemas import pattern_words
 
@@ -240,6 +245,16 @@ async def _database_error(request: Request, exc: Exception) -> ProblemResponse:
             "current state and send the request again if it still applies.",
             slug=Conflict.slug,
             title=Conflict.title,
+        )
+    if unstorable_value(exc):
+        log.warning("unstorable_value", path=request.url.path, error=str(exc))
+        return _answer(
+            request,
+            422,
+            "A value in the request cannot be stored as it is (too long for its field, or "
+            f"outside its range): {getattr(exc, 'orig', exc)}.",
+            slug=InvalidInput.slug,
+            title=InvalidInput.title,
         )
     if not database_away_or_busy(exc):
         raise exc  # an error of the hub's own: UnexpectedErrorMiddleware answers it
