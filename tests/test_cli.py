@@ -49,14 +49,9 @@ def nguon(
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "nguon")
 def test_every_command_has_help(command: list[str]) -> None:
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "nguon", *command, "--help"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "Usage:" in result.stdout
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
 
 
 async def test_demo_is_idempotent_and_its_admin_signs_in(
