@@ -53,6 +53,9 @@ def test_each_operation_declares_the_refusals_its_guard_path_and_inputs_give() -
     assert "409" in responses["POST", "/api/v1/users"]
     assert "409" in responses["POST", "/api/v1/bulletins/{bulletin_id}/approve"]
     assert {"413", "415"} <= set(responses["POST", "/api/v1/media"])
+    # A retry that finds the first request under its Idempotency-Key still in flight.
+    assert "409" in responses["POST", "/api/v1/bulletins"]
+    assert "409" in responses["POST", "/api/v1/media"]
 
 
 def test_role_fields_offer_only_the_roles_their_route_takes() -> None:

@@ -2,7 +2,8 @@
 
 What a route can refuse follows from what it takes and depends on: a guard answers 401 and 403
 (`refuses` on the dependency), a path names something that may not exist (404), parameters and
-bodies may be invalid (422), a body may be malformed (400) or too large (413). Statuses a route
+bodies may be invalid (422), a body may be malformed (400) or too large (413), a request sent
+again under its `Idempotency-Key` may find the first still in flight (409). Statuses a route
 raises itself (a 409 on a conflict, a 415 on a file it does not take) it lists in `responses=`
 with a description; this module gives every such answer the one `Problem` schema.
 """
@@ -15,6 +16,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 
+from nguon.kit.idempotency import HEADER as IDEMPOTENCY_HEADER
 from nguon.kit.problems import PROBLEM_MEDIA_TYPE
 
 PROBLEM_SCHEMA = "Problem"
@@ -76,6 +78,12 @@ def _has_path_parameters(dependant: Dependant) -> bool:
     )
 
 
+def _has_header(dependant: Dependant, name: str) -> bool:
+    return any(param.alias == name for param in dependant.header_params) or any(
+        _has_header(sub, name) for sub in dependant.dependencies
+    )
+
+
 def answers_of(route: APIRoute) -> dict[int, str]:
     """The problem statuses the route can answer, with a description of each."""
     answers = _dependency_answers(route.dependant)
@@ -84,6 +92,8 @@ def answers_of(route: APIRoute) -> dict[int, str]:
     if route.body_field is not None:
         answers[400] = "The body is malformed (not JSON, or broken multipart)"
         answers[413] = "The body is larger than this route takes"
+    if _has_header(route.dependant, IDEMPOTENCY_HEADER):
+        answers.setdefault(409, "A request with this Idempotency-Key is being handled right now")
     if _has_parameters(route.dependant):
         answers[422] = "Invalid input; `errors` lists each invalid field"
     return answers
