@@ -119,7 +119,7 @@ def test_serve_says_where_it_serves_and_logs_for_whoever_reads(
     base, stdout, stderr = serve_and_request(
         environment(database_url, tmp_path, **settings), terminal=terminal
     )
-    assert f"nguon serving on {base} (API docs: {base}/docs)" in stderr
+    assert f"nguon serving on {base} (console: {base}/console/, API docs: {base}/docs)" in stderr
     [line] = request_lines(stdout)
     if as_json:
         logged = json.loads(line)

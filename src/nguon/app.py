@@ -5,7 +5,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from starlette.responses import RedirectResponse
 
 from nguon import __version__
 from nguon.areas.endpoints import router as areas_router
@@ -17,6 +19,8 @@ from nguon.bulletins.endpoints import router as bulletins_router
 from nguon.central.endpoints import bulletin_cap_router
 from nguon.central.endpoints import router as central_router
 from nguon.communes.endpoints import router as communes_router
+from nguon.console.endpoints import CONSOLE, install_refusal_pages
+from nguon.console.endpoints import router as console_router
 from nguon.dispatch.cache import PlaylistCache, UnchangedPlaylistShortcut
 from nguon.dispatch.endpoints import (
     DEVICE_PLAYLIST_PATH,
@@ -169,6 +173,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     declare_problem_answers(app)
+    # The console's pages are for people, not in the API document.
+    app.include_router(console_router)
+    install_refusal_pages(app)
+    app.mount(f"{CONSOLE}/static", StaticFiles(packages=[("nguon.console", "static")]))
+
+    @app.get("/", include_in_schema=False)
+    async def to_console() -> RedirectResponse:
+        return RedirectResponse(f"{CONSOLE}/", status_code=307)
 
     # The last added runs first: a request id exists before anything is logged, and a body
     # refused for its size is still audited.

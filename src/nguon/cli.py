@@ -121,7 +121,10 @@ class _AnnouncedServer(uvicorn.Server):
             host, port = self.servers[0].sockets[0].getsockname()[:2]
             base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
             # On stderr: stdout carries the log lines, which may be JSON for a collector.
-            typer.echo(f"nguon serving on {base} (API docs: {base}/docs)", err=True)
+            typer.echo(
+                f"nguon serving on {base} (console: {base}/console/, API docs: {base}/docs)",
+                err=True,
+            )
 
 
 # What open requests get to finish after SIGTERM before they are cut: with the lifespan's

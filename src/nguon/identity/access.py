@@ -75,12 +75,16 @@ class Access:
                 "Send an access token (Authorization: Bearer ...) or an API key (X-Api-Key)."
             )
         request.state.principal = principal
+        self.admit(principal)
+        return principal
+
+    def admit(self, principal: Principal) -> None:
+        """Refuse a principal whose role this guard does not admit."""
         if principal.role not in self.roles and principal.effective_role not in self.roles:
             allowed = ", ".join(sorted(self.roles))
             raise Forbidden(
                 f"{principal.label} has the role {principal.role}; this needs {allowed}."
             )
-        return principal
 
 
 ANY_ROLE = Access(*ALL_ROLES)

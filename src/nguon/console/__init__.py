@@ -1,0 +1,1 @@
+"""The web console: the hub's pages for people, served under /console/."""

@@ -1,0 +1,103 @@
+"""Rendering console pages: Jinja2 templates in the person's language, with the hub's dates."""
+
+import re
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from fastapi import Request
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.responses import HTMLResponse
+
+from nguon import __version__
+from nguon.console.session import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    LANGUAGE_COOKIE,
+    csrf_token,
+    remember_csrf,
+)
+from nguon.console.translations import Language, language_of, translations, vietnamese_catalog
+
+TEMPLATES = Path(__file__).parent / "templates"
+# Times are shown as people in the province read their clocks.
+HUB_TIME_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@cache
+def environment(language: Language) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["local_time"] = local_time
+    return env
+
+
+def local_time(moment: datetime | None) -> str:
+    """`dd/mm/yyyy HH:mm` on the hub's clock; an empty cell for no time."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return format_datetime(moment, "dd/MM/yyyy HH:mm", tzinfo=HUB_TIME_ZONE)
+
+
+def request_language(request: Request) -> Language:
+    return language_of(request.cookies.get(LANGUAGE_COOKIE))
+
+
+@cache
+def _detail_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Catalogue entries with `{name}` slots, as patterns that match the details they make."""
+    patterns = []
+    for message in vietnamese_catalog():
+        if isinstance(message.id, str) and PLACEHOLDER.search(message.id):
+            parts = PLACEHOLDER.split(message.id)
+            regex = "".join(
+                re.escape(part) if index % 2 == 0 else f"(?P<{part}>.+?)"
+                for index, part in enumerate(parts)
+            )
+            patterns.append((re.compile(f"^{regex}$"), str(message.string)))
+    return tuple(patterns)
+
+
+def translate_detail(detail: str, language: Language) -> str:
+    """A problem's detail in the person's language, where the catalogue knows its wording."""
+    if language == "en":
+        return detail
+    translated = translations(language).gettext(detail)
+    if translated != detail:
+        return translated
+    for pattern, wording in _detail_patterns():
+        if match := pattern.match(detail):
+            return wording.format(**match.groupdict())
+    return detail
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    language = request_language(request)
+    page = environment(language).get_template(template)
+    body = page.render(
+        request=request,
+        language=language,
+        principal=getattr(request.state, "principal", None),
+        csrf_field=CSRF_FIELD,
+        csrf_header=CSRF_HEADER,
+        csrf_token=csrf_token(request),
+        version=__version__,
+        **(context or {}),
+    )
+    response = HTMLResponse(body, status_code=status)
+    remember_csrf(request, response)
+    return response
