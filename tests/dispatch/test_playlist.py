@@ -219,6 +219,14 @@ async def test_the_chairs_reorder_changes_only_colliding_priority_items(
 async def test_the_device_polls_with_etags_and_sees_changes_at_once(
     client: AsyncClient, commune: dict[str, Any]
 ) -> None:
+    # On air from now: the board holds it whatever the time of day (the fixture's items, on air
+    # from 03:00 tomorrow, lie beyond the board's horizon between 03:00 and 05:00).
+    today = await publish(
+        client,
+        commune["province"],
+        commune["editor"],
+        text_bulletin(LAI_CHAU, title="today", priority="priority"),
+    )
     first = await client.get("/api/v1/device/playlist", headers=commune["board"])
     assert first.status_code == 200, first.text
     etag = first.headers["etag"]
@@ -235,10 +243,12 @@ async def test_the_device_polls_with_etags_and_sees_changes_at_once(
 
     # What the board was given counts as sent.
     deliveries = await client.get(
-        f"/api/v1/bulletins/{commune['ids']['province']}/deliveries", headers=commune["editor"]
+        f"/api/v1/bulletins/{today}/deliveries", headers=commune["editor"]
     )
     statuses = {d["endpoint"]: d["status"] for d in deliveries.json()["items"]}
     assert statuses == {"PL-BOARD": "sent", "PL-RADIO": "pending"}
+    given = first.json()["items"] + first.json()["upcoming"]
+    assert "today" in titles(given)
 
     await publish(
         client,
