@@ -16,7 +16,6 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 Language = Literal["vi", "en"]
-LANGUAGES: tuple[Language, ...] = ("vi", "en")
 DEFAULT_LANGUAGE: Language = "vi"
 LOCALES = Path(__file__).parent / "locales"
 
