@@ -20,7 +20,7 @@ from nguon.central.endpoints import bulletin_cap_router
 from nguon.central.endpoints import router as central_router
 from nguon.communes.endpoints import router as communes_router
 from nguon.console.endpoints import CONSOLE, install_refusal_pages
-from nguon.console.endpoints import router as console_router
+from nguon.console.site import PAGE_ROUTERS
 from nguon.dispatch.cache import PlaylistCache, UnchangedPlaylistShortcut
 from nguon.dispatch.endpoints import (
     DEVICE_PLAYLIST_PATH,
@@ -174,7 +174,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     declare_problem_answers(app)
     # The console's pages are for people, not in the API document.
-    app.include_router(console_router)
+    for pages in PAGE_ROUTERS:
+        app.include_router(pages)
     install_refusal_pages(app)
     app.mount(f"{CONSOLE}/static", StaticFiles(packages=[("nguon.console", "static")]))
 

@@ -10,33 +10,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nguon.audit.models import AuditRecord
-from nguon.console.endpoints import router
 from nguon.console.session import ConsoleAccess
+from nguon.console.site import PAGE_ROUTERS
 from nguon.console.web import local_time
 from nguon.identity.credentials import TokenCodec
 from nguon.identity.models import User
 from nguon.identity.roles import Role
 from tests.conftest import AN_GIANG, PASSWORD, TEST_SECRET, MakeUser
+from tests.console.conftest import csrf, sign_in
 
 PUBLIC_PAGES = {
     ("GET", "/console/sign-in"),
     ("POST", "/console/sign-in"),
     ("POST", "/console/language"),
 }
-
-
-async def csrf(client: AsyncClient) -> str:
-    page = await client.get("/console/sign-in")
-    assert page.status_code == 200
-    return str(client.cookies["nguon_csrf"])
-
-
-async def sign_in(client: AsyncClient, username: str, password: str = PASSWORD) -> object:
-    token = await csrf(client)
-    return await client.post(
-        "/console/sign-in",
-        data={"username": username, "password": password, "csrf_token": token, "next": "/console/"},
-    )
 
 
 async def test_the_hub_opens_on_the_console_and_asks_for_sign_in(client: AsyncClient) -> None:
@@ -185,7 +172,7 @@ async def test_the_english_switch_shows_the_same_page_in_english(client: AsyncCl
 
 
 def test_every_console_page_but_sign_in_is_guarded_by_the_api_access_rules() -> None:
-    for route in router.routes:
+    for route in (route for pages in PAGE_ROUTERS for route in pages.routes):
         assert isinstance(route, APIRoute)
         calls = [dependency.call for dependency in route.dependant.dependencies]
         guarded = [call for call in calls if isinstance(call, ConsoleAccess)]

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from nguon.identity.access import Access, Identity
 from nguon.identity.principal import Principal
-from nguon.identity.roles import Role
+from nguon.identity.roles import USER_ROLES
 from nguon.kit.errors import Forbidden, Unauthenticated
 
 SESSION_COOKIE = "nguon_session"
@@ -97,8 +97,9 @@ def end_session(response: Response) -> None:
 class ConsoleAccess:
     """The console's guard: the signed-in person, admitted by the API's own `Access` rules."""
 
-    def __init__(self, *roles: Role) -> None:
-        self.access = Access(*roles)
+    def __init__(self, access: Access) -> None:
+        # The API route's own guard object, so a page admits exactly whom its route admits.
+        self.access = access
 
     async def __call__(self, request: Request, identity: Identity) -> Principal:
         await check_csrf(request)
@@ -114,4 +115,4 @@ class ConsoleAccess:
         return principal
 
 
-SignedIn = Annotated[Principal, Depends(ConsoleAccess(*Role))]
+SignedIn = Annotated[Principal, Depends(ConsoleAccess(Access(*USER_ROLES)))]

@@ -1,0 +1,7 @@
+"""The whole console: every page router, mounted by the app under `/console/`."""
+
+from fastapi import APIRouter
+
+from nguon.console.endpoints import router as session_pages
+
+PAGE_ROUTERS: tuple[APIRouter, ...] = (session_pages,)
