@@ -172,3 +172,19 @@ async def test_the_english_switch_shows_the_same_page_in_english(client: AsyncCl
 )
 def test_times_are_shown_on_the_provinces_clock(moment: datetime | None, shown: str) -> None:
     assert local_time(moment) == shown
+
+
+async def test_a_form_the_browser_should_have_stopped_is_refused_in_a_page(
+    client: AsyncClient, make_user: MakeUser, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The sign-in form holds usernames to 64 characters; past that the person still gets a
+    page in Vietnamese naming the field and its rule, not the API's JSON, and nothing changes."""
+    token = await csrf(client)
+    refused = await client.post(
+        "/console/sign-in",
+        data={"username": "x" * 65, "password": PASSWORD, "csrf_token": token},
+    )
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "1 ô chưa hợp lệ: username: chỉ được dài tối đa 64 ký tự" in refused.text
+    assert "nguon_session" not in client.cookies
