@@ -188,3 +188,36 @@ async def test_a_form_the_browser_should_have_stopped_is_refused_in_a_page(
     assert refused.headers["content-type"].startswith("text/html")
     assert "1 ô chưa hợp lệ: username: chỉ được dài tối đa 64 ký tự" in refused.text
     assert "nguon_session" not in client.cookies
+
+
+async def test_a_session_in_use_is_renewed_and_sign_out_still_ends_it(
+    client: AsyncClient, make_user: MakeUser, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """A chair at work on tonight's programme keeps the session past the token's lifetime:
+    once half of it has gone, any page hands out a fresh cookie; signing out ends it anyway."""
+    await make_user("chair.busy", Role.commune_chair, AN_GIANG)
+    async with sessionmaker() as session:
+        user = await session.scalar(select(User).where(User.username == "chair.busy"))
+    assert user is not None
+    codec = TokenCodec(TEST_SECRET, "nguon", 900)
+    young = codec.issue(user.id, user.token_version, datetime.now(UTC) - timedelta(minutes=5))
+    client.cookies.set("nguon_session", young)
+    assert "nguon_session" not in (await client.get("/console/")).headers.get("set-cookie", "")
+
+    aging = codec.issue(user.id, user.token_version, datetime.now(UTC) - timedelta(minutes=10))
+    client.cookies.set("nguon_session", aging)
+    page = await client.get("/console/")
+    assert page.status_code == 200
+    renewed = page.cookies["nguon_session"]
+    assert renewed != aging
+    assert "HttpOnly" in page.headers["set-cookie"]
+    claims = codec.read(renewed)
+    assert datetime.now(UTC) - claims.issued_at < timedelta(minutes=1)
+
+    client.cookies.clear()
+    token = await csrf(client)
+    client.cookies.set("nguon_session", aging)
+    signed_out = await client.post("/console/sign-out", data={"csrf_token": token})
+    assert signed_out.status_code == 303
+    (set_cookie,) = signed_out.headers.get_list("set-cookie")
+    assert set_cookie.startswith('nguon_session=""')

@@ -141,7 +141,7 @@ async def sign_in(
 @router.post("/sign-out")
 async def sign_out(request: Request, _person: SignedIn) -> Response:
     response = RedirectResponse(SIGN_IN_PATH, status_code=303)
-    end_session(response)
+    end_session(request, response)
     return response
 
 
