@@ -10,11 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nguon.audit.models import AuditRecord
 from nguon.console.web import local_time
-from nguon.identity.credentials import TokenCodec
 from nguon.identity.models import User
 from nguon.identity.roles import Role
-from tests.conftest import AN_GIANG, PASSWORD, TEST_SECRET, MakeUser
-from tests.console.conftest import csrf, sign_in
+from tests.conftest import AN_GIANG, PASSWORD, MakeUser
+from tests.console.conftest import CODEC, csrf, session_token, sign_in
 
 
 async def test_the_hub_opens_on_the_console_and_asks_for_sign_in(client: AsyncClient) -> None:
@@ -118,11 +117,7 @@ async def test_an_expired_session_goes_back_to_sign_in(
     client: AsyncClient, make_user: MakeUser, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     await make_user("editor.old", Role.editor, AN_GIANG)
-    async with sessionmaker() as session:
-        user = await session.scalar(select(User).where(User.username == "editor.old"))
-    assert user is not None
-    codec = TokenCodec(TEST_SECRET, "nguon", 900)
-    expired = codec.issue(user.id, user.token_version, datetime.now(UTC) - timedelta(hours=1))
+    expired = await session_token(sessionmaker, "editor.old", timedelta(hours=1))
     client.cookies.set("nguon_session", expired)
     page = await client.get("/console/?tab=1")
     assert page.status_code == 303
@@ -196,22 +191,18 @@ async def test_a_session_in_use_is_renewed_and_sign_out_still_ends_it(
     """A chair at work on tonight's programme keeps the session past the token's lifetime:
     once half of it has gone, any page hands out a fresh cookie; signing out ends it anyway."""
     await make_user("chair.busy", Role.commune_chair, AN_GIANG)
-    async with sessionmaker() as session:
-        user = await session.scalar(select(User).where(User.username == "chair.busy"))
-    assert user is not None
-    codec = TokenCodec(TEST_SECRET, "nguon", 900)
-    young = codec.issue(user.id, user.token_version, datetime.now(UTC) - timedelta(minutes=5))
+    young = await session_token(sessionmaker, "chair.busy", timedelta(minutes=5))
     client.cookies.set("nguon_session", young)
     assert "nguon_session" not in (await client.get("/console/")).headers.get("set-cookie", "")
 
-    aging = codec.issue(user.id, user.token_version, datetime.now(UTC) - timedelta(minutes=10))
+    aging = await session_token(sessionmaker, "chair.busy", timedelta(minutes=10))
     client.cookies.set("nguon_session", aging)
     page = await client.get("/console/")
     assert page.status_code == 200
     renewed = page.cookies["nguon_session"]
     assert renewed != aging
     assert "HttpOnly" in page.headers["set-cookie"]
-    claims = codec.read(renewed)
+    claims = CODEC.read(renewed)
     assert datetime.now(UTC) - claims.issued_at < timedelta(minutes=1)
 
     client.cookies.clear()
