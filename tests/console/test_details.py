@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
+from httpx import AsyncClient
 
 import nguon
 from nguon.console import web
@@ -25,6 +26,7 @@ from nguon.endpoints.windows import check_minimum, minutes, normalise
 from nguon.identity.roles import Holder, Role, wrong_holder
 from nguon.identity.service import check_password
 from nguon.kit.errors import NguonError
+from tests.console.conftest import csrf
 
 SOURCES = Path(nguon.__file__).parent
 ROOT_ERROR = "NguonError"
@@ -253,3 +255,20 @@ def test_the_closer_of_two_wordings_that_match_a_detail_wins(
         assert translate_detail("Plays: none", "vi") == "Plays: none (chung)"
     finally:
         web._detail_patterns.cache_clear()
+
+
+async def test_a_form_field_that_breaks_its_rule_is_refused_in_vietnamese(
+    client: AsyncClient,
+) -> None:
+    token = await csrf(client)
+    answer = await client.post(
+        "/console/sign-in",
+        data={"username": "a" * 65, "password": "x", "csrf_token": token, "next": "/console/"},
+    )
+    assert answer.status_code == 422
+    assert "text/html" in answer.headers["content-type"]
+    assert "1 trường không hợp lệ: username: tối đa 64 ký tự" in answer.text
+    english = await client.post("/api/v1/auth/token", data={"username": "a" * 65, "password": "x"})
+    assert english.json()["detail"] == (
+        "1 invalid field(s): body.username: must be at most 64 characters"
+    )

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import Field
 from starlette.responses import RedirectResponse, Response
 
@@ -24,6 +25,7 @@ from nguon.console.translations import language_of
 from nguon.console.web import render, request_language, translate_detail
 from nguon.identity.access import Identity
 from nguon.kit.errors import InvalidInput, NguonError
+from nguon.kit.problems import field_errors, invalid_fields_detail
 from nguon.kit.schemas import FormModel
 
 CONSOLE = "/console"
@@ -59,6 +61,14 @@ def install_refusal_pages(app: FastAPI) -> None:
     the refusal, so that it is audited with its status and what it wrote is undone.
     """
     answer_for_machines = app.exception_handlers[NguonError]
+    answer_fields_for_machines = app.exception_handlers[RequestValidationError]
+
+    def refused(request: Request, detail: str, status: int) -> Response:
+        refusal: tuple[str, dict[str, Any]] = getattr(
+            request.state, REFUSAL_PAGE, ("refused.html", {})
+        )
+        template, context = refusal
+        return render(request, template, {**context, "error": detail}, status)
 
     async def answer(request: Request, error: Exception) -> Response:
         if not request.url.path.startswith(f"{CONSOLE}/") or not isinstance(error, NguonError):
@@ -66,14 +76,30 @@ def install_refusal_pages(app: FastAPI) -> None:
             return answered if isinstance(answered, Response) else await answered
         if isinstance(error, SignInRequired):
             return to_sign_in(request)
-        detail = translate_detail(error.detail, request_language(request))
-        refusal: tuple[str, dict[str, Any]] = getattr(
-            request.state, REFUSAL_PAGE, ("refused.html", {})
+        return refused(
+            request, translate_detail(error.detail, request_language(request)), error.status
         )
-        template, context = refusal
-        return render(request, template, {**context, "error": detail}, error.status)
+
+    async def answer_fields(request: Request, error: Exception) -> Response:
+        if not request.url.path.startswith(f"{CONSOLE}/") or not isinstance(
+            error, RequestValidationError
+        ):
+            answered = answer_fields_for_machines(request, error)
+            return answered if isinstance(answered, Response) else await answered
+        language = request_language(request)
+        # The API's wording of each broken rule, in the person's language, under the form's name
+        # of the field.
+        errors = [
+            {
+                "field": field["field"].removeprefix("body."),
+                "message": translate_detail(field["message"], language),
+            }
+            for field in field_errors(request, error)
+        ]
+        return refused(request, translate_detail(invalid_fields_detail(errors), language), 422)
 
     app.add_exception_handler(NguonError, answer)
+    app.add_exception_handler(RequestValidationError, answer_fields)
 
 
 router = APIRouter(prefix=CONSOLE, include_in_schema=False)

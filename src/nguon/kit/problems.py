@@ -143,14 +143,18 @@ def _range_in_words(error: Mapping[str, Any], bounds: Mapping[str, Any]) -> str:
     return f"must be at least {low}" if low is not None else f"must be at most {high}"
 
 
+def invalid_fields_detail(errors: list[dict[str, str]]) -> str:
+    summary = "; ".join(f"{err['field']}: {err['message']}" for err in errors)
+    return f"{len(errors)} invalid field(s): {summary}"
+
+
 def invalid_fields(
     instance: str, request_id: str | None, errors: list[dict[str, str]]
 ) -> ProblemResponse:
     """The 422 for a request whose fields break their rules, each in `errors`."""
-    summary = "; ".join(f"{err['field']}: {err['message']}" for err in errors)
     return problem(
         422,
-        f"{len(errors)} invalid field(s): {summary}",
+        invalid_fields_detail(errors),
         slug=InvalidInput.slug,
         title=InvalidInput.title,
         instance=instance,
@@ -197,7 +201,14 @@ async def _validation_error(request: Request, exc: Exception) -> ProblemResponse
             slug="malformed-body",
             title="Malformed request body",
         )
-    errors = [
+    return invalid_fields(
+        request.url.path, getattr(request.state, "request_id", None), field_errors(request, exc)
+    )
+
+
+def field_errors(request: Request, exc: RequestValidationError) -> list[dict[str, str]]:
+    """Each field of the request that breaks its rules, with the rule in words."""
+    return [
         {
             "field": _field_name(err["loc"]),
             "message": _in_words(err, _declared_bounds(request, err["loc"])),
@@ -205,7 +216,6 @@ async def _validation_error(request: Request, exc: Exception) -> ProblemResponse
         }
         for err in exc.errors()
     ]
-    return invalid_fields(request.url.path, getattr(request.state, "request_id", None), errors)
 
 
 async def _http_error(request: Request, exc: Exception) -> ProblemResponse:
