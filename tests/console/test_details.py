@@ -2,7 +2,8 @@
 
 The services' details are English (API clients rely on them); the console shows them in
 Vietnamese through `translate_detail`. The walk below reads every `raise` of a hub error in the
-sources, so a new English refusal without a Vietnamese wording fails here, naming where it is.
+sources, and every `ValueError` of a request model's rules, so a new English refusal without a
+Vietnamese wording fails here, naming where it is.
 An f-string becomes a catalogue message id with a `{slot}` for each value, named after the
 expression that gives it: `{bulletin.id}` → `{bulletin_id}`, `{slot.isoformat()}` → `{slot}`,
 `{', '.join(unknown)}` → `{unknown}`, `{shown or 'none'}` → `{shown}`.
@@ -30,6 +31,10 @@ from tests.console.conftest import csrf
 
 SOURCES = Path(nguon.__file__).parent
 ROOT_ERROR = "NguonError"
+# A `ValueError` in a request model's validator (or a schemas module's check) reaches the person
+# as a field's rule, in pydantic's words.
+REQUEST_MODELS = ("RequestModel", "FormModel")
+FIELD_RULE = "Value error, "
 # Answered to the central system alone, a machine that reads the English detail; no page shows
 # them.
 MACHINE_ONLY = "CentralRefusal"
@@ -99,7 +104,7 @@ def _trees() -> dict[Path, ast.Module]:
     return {path: ast.parse(path.read_text()) for path in sorted(SOURCES.rglob("*.py"))}
 
 
-def _error_classes(trees: dict[Path, ast.Module], root: str) -> set[str]:
+def _subclasses(trees: dict[Path, ast.Module], root: str) -> set[str]:
     """`root` and every class of the sources that derives from it, by name."""
     bases = [
         (node.name, {_name(base) for base in node.bases})
@@ -130,9 +135,31 @@ def _own_details(
                         yield path, call.args[0]
 
 
+def _field_rules(trees: dict[Path, ast.Module]) -> Iterator[tuple[Path, ast.Raise]]:
+    """The `raise ValueError(...)` of request models and of schemas modules' checks."""
+    models: set[str] = set()
+    for root in REQUEST_MODELS:
+        models |= _subclasses(trees, root)
+    for path, tree in trees.items():
+        scopes = [
+            node
+            for node in ast.walk(tree)
+            if (isinstance(node, ast.ClassDef) and node.name in models)
+            or (path.name == "schemas.py" and isinstance(node, ast.FunctionDef))
+        ]
+        for scope in scopes:
+            for node in ast.walk(scope):
+                if (
+                    isinstance(node, ast.Raise)
+                    and isinstance(node.exc, ast.Call)
+                    and _name(node.exc.func) == "ValueError"
+                ):
+                    yield path, node
+
+
 def refusal_details() -> list[Detail]:
     trees = _trees()
-    errors = _error_classes(trees, ROOT_ERROR) - _error_classes(trees, MACHINE_ONLY)
+    errors = _subclasses(trees, ROOT_ERROR) - _subclasses(trees, MACHINE_ONLY)
     details = []
     for path, tree in trees.items():
         for node in ast.walk(tree):
@@ -142,6 +169,11 @@ def refusal_details() -> list[Detail]:
                     where = f"{path.relative_to(SOURCES.parents[1])}:{node.lineno}"
                     if (msgid := msgid_of(call.args[0], where)) is not None:
                         details.append(Detail(where, msgid))
+    for path, rule in dict.fromkeys(_field_rules(trees)):
+        assert isinstance(rule.exc, ast.Call)
+        where = f"{path.relative_to(SOURCES.parents[1])}:{rule.lineno}"
+        if (msgid := msgid_of(rule.exc.args[0], where)) is not None:
+            details.append(Detail(where, FIELD_RULE + msgid))
     for path, argument in _own_details(trees, errors):
         where = f"{path.relative_to(SOURCES.parents[1])}:{argument.lineno}"
         if (msgid := msgid_of(argument, where)) is not None:
@@ -157,6 +189,7 @@ def test_the_walk_finds_the_refusals_with_their_values_as_slots() -> None:
         "needs {names}." in msgids
     )
     assert "Unknown weekday(s) {unknown}; use {WEEKDAYS}." in msgids
+    assert "Value error, the push URL must not carry credentials" in msgids
     # A detail an error class words itself, and none of the central system's.
     assert any(msgid.startswith("A request with the {HEADER} {key} is being") for msgid in msgids)
     assert not any(msgid.startswith("X-Signature") for msgid in msgids)
