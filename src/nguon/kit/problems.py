@@ -87,7 +87,7 @@ async def _nguon_error(request: Request, exc: Exception) -> ProblemResponse:
     )
 
 
-def _in_words(error: Mapping[str, Any], bounds: Mapping[str, Any]) -> str:
+def in_words(error: Mapping[str, Any], bounds: Mapping[str, Any]) -> str:
     """What the field must be, in words, for pydantic's common error types; its own text else.
 
     `bounds` are the `ge`/`le` the parameter declares, so that a range is said whole."""
@@ -200,7 +200,7 @@ async def _validation_error(request: Request, exc: Exception) -> ProblemResponse
     errors = [
         {
             "field": _field_name(err["loc"]),
-            "message": _in_words(err, _declared_bounds(request, err["loc"])),
+            "message": in_words(err, _declared_bounds(request, err["loc"])),
             "type": err["type"],
         }
         for err in exc.errors()
