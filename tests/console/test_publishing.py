@@ -202,6 +202,9 @@ async def test_an_upload_goes_with_the_bulletin_and_sending_it_for_approval_subm
     assert stored["status"] == "submitted"
     assert stored["media"] == [media_id.group(1)]
     assert stored["media_details"][0]["kind"] == "audio"
+    waiting = await client.get(f"/console/bulletins/{bulletin_id}/edit")
+    assert "Tin đang ở trạng thái chờ duyệt, hiện không sửa được." in waiting.text
+    assert 'id="submit-for-approval"' not in waiting.text
     again = await client.post(
         f"/console/bulletins/{bulletin_id}/edit",
         data=sent_for_approval(token, commune, kind="audio", body="", media=[media_id.group(1)]),

@@ -258,10 +258,17 @@ class BulletinState:
     status: BulletinStatus
     revision: int
     reason: str | None
+    editable: bool  # in a state the service edits (the author's area is checked before)
 
     @classmethod
     def of(cls, bulletin: Bulletin) -> "BulletinState":
-        return cls(bulletin.id, bulletin.status, bulletin.revision, bulletin.reason)
+        return cls(
+            bulletin.id,
+            bulletin.status,
+            bulletin.revision,
+            bulletin.reason,
+            bulletin.status in EDITABLE,
+        )
 
 
 async def _target_areas(session: Session, actor: Principal) -> dict[AreaLevel, list[Unit]]:
