@@ -6,7 +6,7 @@ model, so a form is held to exactly the rules of a JSON body.
 """
 
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
@@ -51,8 +51,6 @@ EDITABLE = EDITABLE_IN_PLACE | EDITABLE_AS_REVISION
 ID = re.compile(ID_PATTERN)
 # What the person typed into a datetime-local field, or by hand where the browser has none.
 LOCAL_LAYOUTS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M")
-# Tags offered for the bulletin's language: the province's own languages first.
-LANGUAGES = ("vi", "km", "cja", "hmn", "tai", "en")
 # The form's label of each field of the API's request model, to say which one is refused.
 FIELD_LABELS = {
     "title": "Title",
@@ -117,7 +115,7 @@ def local_input(moment: datetime | None) -> str:
 def _refused(field: str, words: str, language: Language) -> InvalidInput:
     """A refusal of one field, named by its label on the form (its words are translated with
     the rest of the detail, from the catalogue)."""
-    label = translations(language).gettext(FIELD_LABELS.get(field, field))
+    label = translations(language).gettext(FIELD_LABELS[field]) if field in FIELD_LABELS else field
     return InvalidInput(f"{label}: {words}")
 
 
@@ -170,15 +168,20 @@ def _content(form: BulletinForm, language: Language) -> dict[str, Any]:
     }
 
 
-def _validated(model: type[Model], form: BulletinForm, request: Request, **kept: Any) -> Model:
+def _validated(
+    model: type[Model],
+    form: BulletinForm,
+    request: Request,
+    kept_when_empty: Collection[str] = (),
+) -> Model:
     """The API's model of the form, or a refusal naming the first field it finds wrong.
-    `kept` says which fields to leave out when the form has nothing in them (PATCH keeps
-    their stored values)."""
+    Fields in `kept_when_empty` are left out when the form has nothing in them, as a PATCH
+    that keeps their stored values."""
     language = request_language(request)
     values = {
         name: value
         for name, value in _content(form, language).items()
-        if value is not None or name not in kept
+        if value is not None or name not in kept_when_empty
     }
     try:
         return model.model_validate(values)
@@ -284,7 +287,6 @@ async def _media_of(service: Media, actor: Principal, ids: Iterable[str]) -> lis
 
 
 async def _form_context(
-    request: Request,
     session: Session,
     media_service: Media,
     actor: Principal,
@@ -300,7 +302,6 @@ async def _form_context(
         "priorities": list(Priority),
         "categories": list(Category),
         "weekdays": list(Weekday),
-        "languages": LANGUAGES,
         "can_upload": UPLOADERS.admits(actor.effective_role),
         "province_level": actor.area.level is AreaLevel.province,
         **more,
@@ -349,7 +350,7 @@ async def compose_page(
 ) -> Response:
     """The compose form; `translation_of` starts a language version of a bulletin."""
     form = BulletinForm(media=media, translation_of=translation_of)
-    context = await _form_context(request, session, media_service, actor, form)
+    context = await _form_context(session, media_service, actor, form)
     return render(request, "compose.html", context)
 
 
@@ -364,7 +365,7 @@ async def compose(
     keep_on_refusal(
         request,
         "compose.html",
-        await _form_context(request, session, media_service, actor, form),
+        await _form_context(session, media_service, actor, form),
     )
     fields = _validated(BulletinCreate, form, request)
     bulletin = await BulletinService(session).create(actor, fields)
@@ -391,7 +392,6 @@ async def edit_page(
     form = await _stored_form(session, actor, bulletin)
     form.media = [*form.media, *media]
     context = await _form_context(
-        request,
         session,
         media_service,
         actor,
@@ -421,10 +421,10 @@ async def edit(
         request,
         "edit.html",
         await _form_context(
-            request, session, media_service, actor, form, bulletin=BulletinState.of(bulletin)
+            session, media_service, actor, form, bulletin=BulletinState.of(bulletin)
         ),
     )
-    changes = _validated(BulletinUpdate, form, request, valid_from=True, valid_until=True)
+    changes = _validated(BulletinUpdate, form, request, ("valid_from", "valid_until"))
     await service.update(actor, bulletin_id, changes)
     request.state.audit_target = f"bulletin:{bulletin_id}"
     if not form.send_for_approval:
