@@ -232,12 +232,12 @@ async def test_an_audio_bulletin_without_its_file_is_refused_and_a_bad_file_is_t
     assert not_media.status_code == 415
     assert 'role="alert"' in not_media.text
     assert "hệ thống nhận âm thanh MP3" in not_media.text
-    chair = await client.post(
+    forged = await client.post(
         "/console/media",
         files={"file": ("tone.mp3", b"ID3", "audio/mpeg")},
         headers={"X-CSRF-Token": "forged"},
     )
-    assert chair.status_code == 403
+    assert forged.status_code == 403
 
 
 async def test_a_publisher_of_another_area_cannot_open_the_edit_page(
@@ -337,3 +337,24 @@ def test_every_status_kind_priority_category_level_and_weekday_reads_in_vietname
     catalogue = vietnamese_catalog()
     shown = [*BulletinStatus, *BulletinKind, *Priority, *Category, *AreaLevel, *Weekday]
     assert [value.value for value in shown if not catalogue.get(value.value)] == []
+
+
+async def test_a_commune_chair_writes_text_bulletins_but_uploads_nothing_as_on_the_api(
+    client: AsyncClient, sign_in_as: SignInAs, areas: list[AreaRecord]
+) -> None:
+    commune = communes_of(areas, AN_GIANG)[1]
+    token = await sign_in_as("chair.xa", Role.commune_chair, commune)
+    page = await client.get("/console/bulletins/new")
+    assert page.status_code == 200
+    assert 'id="media-file"' not in page.text
+    bulletin_id = created_id(
+        await client.post("/console/bulletins/new", data=compose_form(token, commune))
+    )
+    assert bulletin_id
+    refused = await client.post(
+        "/console/media",
+        files={"file": ("tone.mp3", (FIXTURES / "tone.mp3").read_bytes(), "audio/mpeg")},
+        headers={"X-CSRF-Token": token},
+    )
+    assert refused.status_code == 403
+    assert "việc này cần vai trò editor, publisher" in refused.text
