@@ -191,7 +191,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_body_bytes,
-        limits_by_path_prefix={"/api/v1/media": settings.media_max_bytes + UPLOAD_OVERHEAD_BYTES},
+        # The console's upload stores files as the API's does, for people signed in to it.
+        limits_by_path_prefix={
+            path: settings.media_max_bytes + UPLOAD_OVERHEAD_BYTES
+            for path in ("/api/v1/media", f"{CONSOLE}/media")
+        },
     )
     app.add_middleware(FailedRequestAuditMiddleware, sessionmaker=sessionmaker)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)

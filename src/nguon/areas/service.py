@@ -59,6 +59,15 @@ class AreaService:
         counts = await self.repository.count_children([unit.id for unit in units])
         return [(unit, counts.get(unit.id, 0)) for unit in units]
 
+    async def subtree(self, area_id: int) -> Sequence[Area]:
+        """A unit and every unit below it, parents before children. A unit's children share
+        its time (a unit that moves is a new unit), so a retired unit's subtree is the one
+        its old codes still name."""
+        area = await self.repository.get(area_id)
+        if area is None:
+            raise NotFound(f"No administrative unit has the id {area_id}.")
+        return await self.repository.subtree(area)
+
     async def describe(self, code: str, on: date | None) -> tuple[Area, Sequence[Area], int]:
         """A unit, its ancestors from the root down, and how many units lie directly below it."""
         area = await self.get_by_code(code, on)

@@ -117,9 +117,17 @@ class BulletinService:
             created_by=actor.label,
         )
 
-    async def update(self, actor: Principal, bulletin_id: str, changes: BulletinUpdate) -> Bulletin:
-        bulletin = await self.get(actor, bulletin_id, for_update=True)
+    async def for_author(
+        self, actor: Principal, bulletin_id: str, *, for_update: bool = False
+    ) -> Bulletin:
+        """A bulletin the actor may edit: one they see, from their own area or below it (the
+        bulletins of the areas above are visible, not theirs to change)."""
+        bulletin = await self.get(actor, bulletin_id, for_update=for_update)
         await self._require_within_origin(actor, bulletin)
+        return bulletin
+
+    async def update(self, actor: Principal, bulletin_id: str, changes: BulletinUpdate) -> Bulletin:
+        bulletin = await self.for_author(actor, bulletin_id, for_update=True)
         if bulletin.status in EDITABLE_AS_REVISION:
             bulletin.revision += 1
             bulletin.status = BulletinStatus.draft

@@ -3,5 +3,6 @@
 from fastapi import APIRouter
 
 from nguon.console.endpoints import router as session_pages
+from nguon.console.publishing import router as publishing_pages
 
-PAGE_ROUTERS: tuple[APIRouter, ...] = (session_pages,)
+PAGE_ROUTERS: tuple[APIRouter, ...] = (session_pages, publishing_pages)

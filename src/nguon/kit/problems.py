@@ -87,7 +87,7 @@ async def _nguon_error(request: Request, exc: Exception) -> ProblemResponse:
     )
 
 
-def _in_words(error: Mapping[str, Any], bounds: Mapping[str, Any]) -> str:
+def in_words(error: Mapping[str, Any], bounds: Mapping[str, Any]) -> str:
     """What the field must be, in words, for pydantic's common error types; its own text else.
 
     `bounds` are the `ge`/`le` the parameter declares, so that a range is said whole."""
@@ -151,7 +151,7 @@ def fields_in_words(
     return [
         {
             "field": _field_name(err["loc"]),
-            "message": _in_words(err, bounds(err["loc"])),
+            "message": in_words(err, bounds(err["loc"])),
             "type": err["type"],
         }
         for err in errors
