@@ -7,19 +7,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, ViewportSize
-from pydantic import SecretStr
+from playwright.async_api import Browser, BrowserContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from nguon.audit.service import audit_session_info
-from nguon.kit.db import create_sessionmaker
-from nguon.kit.settings import Settings
-from tests.browser.hub import CHROMIUM, chromium, seed, served
-from tests.conftest import TEST_SECRET, empty_tables
+from tests.browser.hub import CHROMIUM, DESKTOP, chromium, seeded_hub
 
 ROOT = Path(__file__).resolve().parents[2]
-DESKTOP: ViewportSize = {"width": 1280, "height": 800}
-PHONE: ViewportSize = {"width": 390, "height": 844}
 # How long one browser step may wait; pages answer in milliseconds, so a wait this long is a fault.
 STEP_MILLISECONDS = 10_000
 
@@ -29,13 +22,7 @@ async def hub(
     migrated_engine: AsyncEngine, database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:
     """The base URL of a real `nguon serve` with the demo's people and the second chair."""
-    await empty_tables(migrated_engine)
-    data_dir = tmp_path_factory.mktemp("hub")
-    settings = Settings(
-        data_dir=data_dir, database_url=database_url, secret_key=SecretStr(TEST_SECRET)
-    )
-    await seed(create_sessionmaker(migrated_engine, info=audit_session_info(TEST_SECRET)), settings)
-    async with served(database_url, data_dir) as url:
+    async with seeded_hub(migrated_engine, database_url, tmp_path_factory.mktemp("hub")) as url:
         yield url
 
 

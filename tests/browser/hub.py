@@ -7,14 +7,25 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from playwright.async_api import Browser, Page, async_playwright
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from playwright.async_api import Browser, Page, ViewportSize, async_playwright
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from nguon.areas.sources import current_units
+from nguon.audit.service import audit_session_info
 from nguon.demo.service import DEMO_PASSWORD, load_demo
 from nguon.identity.roles import Role
+from nguon.kit.db import create_sessionmaker
 from nguon.kit.settings import Settings
-from tests.conftest import AN_GIANG, communes_of, free_port, identity_for, operator
+from tests.conftest import (
+    AN_GIANG,
+    TEST_SECRET,
+    communes_of,
+    empty_tables,
+    free_port,
+    identity_for,
+    operator,
+)
 from tests.processes import ApiProcess, hub_environment
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -28,6 +39,8 @@ CHROMIUM_ARGUMENTS = [
     "--no-first-run",
     "--disable-quic",
 ]
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 # The demo's accounts (one per role, An Giang; the chair in its first commune) and a second
 # chair, in the province's second commune.
@@ -56,8 +69,14 @@ async def seed(sessionmaker: async_sessionmaker[AsyncSession], settings: Setting
 
 
 @asynccontextmanager
-async def served(database_url: str, data_dir: Path) -> AsyncIterator[str]:
-    """`nguon serve` on a free port until the context closes; yields its base URL."""
+async def seeded_hub(engine: AsyncEngine, database_url: str, data_dir: Path) -> AsyncIterator[str]:
+    """`nguon serve` on the migrated database of `engine`, emptied then seeded, until the
+    context closes; yields its base URL."""
+    await empty_tables(engine)
+    settings = Settings(
+        data_dir=data_dir, database_url=database_url, secret_key=SecretStr(TEST_SECRET)
+    )
+    await seed(create_sessionmaker(engine, info=audit_session_info(TEST_SECRET)), settings)
     process = ApiProcess(free_port(), hub_environment(database_url, data_dir, log_level="warning"))
     try:
         await asyncio.to_thread(process.start)

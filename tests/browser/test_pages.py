@@ -9,8 +9,7 @@ import pytest
 from axe_playwright_python.async_playwright import Axe  # type: ignore[import-untyped]
 from playwright.async_api import BrowserContext, Page
 
-from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.hub import PEOPLE, sign_in, submit_sign_in
+from tests.browser.hub import DESKTOP, PEOPLE, PHONE, sign_in, submit_sign_in
 
 AXE = Axe()
 # What axe-core finds at these levels keeps someone from using the page at all.
