@@ -44,27 +44,34 @@ PHONE: ViewportSize = {"width": 390, "height": 844}
 
 # The demo's accounts (one per role, An Giang; the chair in its first commune) and a second
 # chair, in the province's second commune.
+OTHER_CHAIR = "chair2"
 PEOPLE: dict[str, Role] = {
     "publisher": Role.publisher,
     "editor": Role.editor,
     "appraiser": Role.appraiser,
     "chair": Role.commune_chair,
-    "chair2": Role.commune_chair,
+    OTHER_CHAIR: Role.commune_chair,
     "admin": Role.admin,
     "viewer": Role.viewer,
 }
 PASSWORD = DEMO_PASSWORD
 
 
+def communes() -> list[str]:
+    """An Giang's communes in code order: the demo's chair acts in the first, OTHER_CHAIR in the
+    second."""
+    return communes_of(current_units([AN_GIANG]), AN_GIANG)
+
+
 async def seed(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
     """The demo data (An Giang with its communes, its accounts, endpoints and bulletins on air)
     and the second commune's chair."""
-    second_commune = communes_of(current_units([AN_GIANG]), AN_GIANG)[1]
+    second_commune = communes()[1]
     async with sessionmaker() as session:
         identity = identity_for(session)
         actor = await operator(session)
         await load_demo(session, identity, actor, settings)
-        await identity.create_user(actor, "chair2", PASSWORD, Role.commune_chair, second_commune)
+        await identity.create_user(actor, OTHER_CHAIR, PASSWORD, Role.commune_chair, second_commune)
         await session.commit()
 
 
