@@ -4,6 +4,7 @@ checks as soon as the menu links to it), checked with axe-core and at a phone's 
 screenshots at desktop and phone width as artefacts."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.async_playwright import Axe  # type: ignore[import-untyped]
@@ -34,7 +35,7 @@ UNLABELLED = """() => {
     .map((control) => control.outerHTML);
 }"""
 HORIZONTAL_SCROLL = "() => document.scrollingElement.scrollWidth - window.innerWidth"
-MENU_LINKS = """() => [...document.querySelectorAll("nav[aria-label] a[href]")]
+MENU_LINKS = """() => [...document.querySelectorAll("header nav[aria-label] a[href]")]
   .map((link) => new URL(link.href).pathname)"""
 
 
@@ -100,6 +101,7 @@ async def test_every_page_of_the_menu_is_accessible_and_fits_a_phone(
             if answer.status == 404:
                 pytest.skip(f"{username}'s menu links to {path}, which answers 404")
             assert answer.status < 400, f"{path} answered {answer.status} to {username}"
+            assert urlsplit(page.url).path == path, f"{path} led {username} to {page.url}"
             problems = await check_page(page, f"{username}-{page_name(path)}", artefacts)
             assert not problems, "\n".join(problems)
 
