@@ -74,8 +74,11 @@ class ApiProcess(Process):
 
     def start(self) -> None:
         super().start()
+        assert self.process is not None
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
+            if (code := self.process.poll()) is not None:  # say so now, not after the deadline
+                raise RuntimeError(f"nguon serve stopped before it answered (exit code {code})")
             try:
                 httpx.get(f"{self.base_url}/healthz", timeout=1)
                 return
