@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint openapi bench clean
+.PHONY: run test install lint openapi bench screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,8 @@ test: install
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check src tests migrations bench
-	$(BIN)/ruff format --check src tests migrations bench
+	$(BIN)/ruff check src tests migrations bench scripts
+	$(BIN)/ruff format --check src tests migrations bench scripts
 	$(BIN)/mypy
 
 ## Regenerate openapi/openapi.json from the app.
@@ -41,6 +41,10 @@ bench: install
 	$(BIN)/python bench/media_upload.py
 	$(BIN)/python bench/playlist_poll.py
 	$(BIN)/python bench/commune_queue.py
+
+## Rewrite docs/console.png, the README's screenshot of the console (needs /usr/bin/chromium).
+screenshot: install
+	$(BIN)/python -m scripts.console_screenshot
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

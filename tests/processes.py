@@ -16,21 +16,28 @@ from tests.tansu import Broker
 NGUON = str(Path(sys.executable).parent / "nguon")
 
 
-def kafka_environment(
-    database_url: str, broker: Broker, data_dir: Path, **settings: str
-) -> dict[str, str]:
-    """Settings of a process on the test database and broker; `settings` as NGUON_* names."""
+def hub_environment(database_url: str, data_dir: Path, **settings: str) -> dict[str, str]:
+    """Settings of a hub process on the test database; `settings` as NGUON_* names."""
     return {
         **os.environ,
         "NGUON_DATABASE_URL": database_url,
         "NGUON_SECRET_KEY": TEST_SECRET,
         "NGUON_DATA_DIR": str(data_dir),
-        "NGUON_KAFKA_BOOTSTRAP": broker.bootstrap,
-        "NGUON_KAFKA_IDEMPOTENT_PRODUCER": "false",  # Tansu has none
-        "NGUON_KAFKA_PARTITIONS": "4",
-        "NGUON_LOG_LEVEL": "warning",
         **{f"NGUON_{name.upper()}": value for name, value in settings.items()},
     }
+
+
+def kafka_environment(
+    database_url: str, broker: Broker, data_dir: Path, **settings: str
+) -> dict[str, str]:
+    """Settings of a process on the test database and broker; `settings` as NGUON_* names."""
+    on_kafka = {
+        "kafka_bootstrap": broker.bootstrap,
+        "kafka_idempotent_producer": "false",  # Tansu has none
+        "kafka_partitions": "4",
+        "log_level": "warning",
+    }
+    return hub_environment(database_url, data_dir, **{**on_kafka, **settings})
 
 
 class Process:
@@ -67,8 +74,11 @@ class ApiProcess(Process):
 
     def start(self) -> None:
         super().start()
+        assert self.process is not None
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
+            if (code := self.process.poll()) is not None:  # say so now, not after the deadline
+                raise RuntimeError(f"nguon serve stopped before it answered (exit code {code})")
             try:
                 httpx.get(f"{self.base_url}/healthz", timeout=1)
                 return

@@ -13,23 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import TEST_SECRET, free_port
-from tests.processes import NGUON
+from tests.conftest import free_port
+from tests.processes import NGUON, hub_environment
 
 # ANSI colour codes, which the readable form uses on a terminal.
 COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 # How long a test waits for the output it expects before it fails (an upper bound).
 WAIT_SECONDS = 30
-
-
-def environment(database_url: str, data_dir: Path, **settings: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "NGUON_DATABASE_URL": database_url,
-        "NGUON_SECRET_KEY": TEST_SECRET,
-        "NGUON_DATA_DIR": str(data_dir),
-        **{f"NGUON_{name.upper()}": value for name, value in settings.items()},
-    }
 
 
 def serve_and_request(environment: dict[str, str], *, terminal: bool) -> tuple[str, str, str]:
@@ -117,7 +107,7 @@ def test_serve_says_where_it_serves_and_logs_for_whoever_reads(
 ) -> None:
     settings = {} if setting is None else {"log_json": setting}
     base, stdout, stderr = serve_and_request(
-        environment(database_url, tmp_path, **settings), terminal=terminal
+        hub_environment(database_url, tmp_path, **settings), terminal=terminal
     )
     assert f"nguon serving on {base} (console: {base}/console/, API docs: {base}/docs)" in stderr
     [line] = request_lines(stdout)
