@@ -321,3 +321,23 @@ async def test_the_preview_shows_what_the_device_itself_is_given(
     assert unreadable.status_code == 422
     assert "Hãy nhập ngày và giờ." in unreadable.text
     assert 'value="bay-gio"' in unreadable.text
+
+
+async def test_an_editor_chooses_the_commune_and_reads_its_queue_without_deciding(
+    client: AsyncClient, commune: dict[str, Any]
+) -> None:
+    assert (await sign_in(client, "cc.editor")).status_code == 303
+    for page in ("commune", "programme", "preview"):
+        choice = await client.get(f"/console/{page}")
+        assert choice.status_code == 200
+        assert "Chọn xã" in choice.text
+        assert f'action="/console/{page}"' in choice.text
+    queue = await client.get(f"/console/commune?code={commune['code']}")
+    assert queue.status_code == 200
+    assert rows(queue.text) == await api_queue(client, commune)
+    # The order and the programme are the chair's alone (Điều 8.2, 8.3), as in the API.
+    assert "move-up" not in queue.text
+    assert "save-order" not in queue.text
+    programme = await client.get(f"/console/programme?code={commune['code']}")
+    assert programme.status_code == 200
+    assert "programme-add" not in programme.text

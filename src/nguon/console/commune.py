@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from pydantic import Field
 from starlette.responses import RedirectResponse, Response
 
+from nguon.areas.levels import AreaLevel
 from nguon.bulletins.enums import Priority
 from nguon.communes.endpoints import CHAIR, QUEUE_READERS
 from nguon.communes.models import ProgrammeEntry
@@ -74,6 +75,14 @@ def page_url(page: str, actor: Principal, code: str, **query: str) -> str:
     return f"{CONSOLE}/{page}" + (f"?{urlencode(query)}" if query else "")
 
 
+def choosing(request: Request, actor: Principal, code: str) -> Response | None:
+    """Editors and administrators act over many communes: without a code their page asks
+    which commune to show."""
+    if code or actor.area.level is AreaLevel.commune:
+        return None
+    return render(request, "commune_choice.html", {"action": request.url.path})
+
+
 def clock(moment: datetime) -> str:
     return moment.astimezone(HUB_TIME_ZONE).strftime("%H:%M")
 
@@ -126,6 +135,8 @@ def moved(order: Sequence[str], move: str) -> tuple[list[str], str]:
 async def commune_queue(
     request: Request, session: Session, actor: Reader, code: CodeQuery = ""
 ) -> Response:
+    if choice := choosing(request, actor, code):
+        return choice
     commune = code or actor.area.code
     items = await CommuneService(session).radio_queue(actor, commune, utcnow())
     return render(request, "commune.html", queue_context(actor, commune, items))
@@ -209,7 +220,11 @@ async def programme_context(
     items = await service.radio_queue(actor, code, utcnow())
     radio_day = await service.radio_day(actor, code, day)
     if not slot and radio_day.windows:
-        slot = radio_day.windows[0].start.astimezone(HUB_TIME_ZONE).strftime(LOCAL_INPUT)
+        # The day's first window still to come, else its first: a time the chair can keep.
+        now = utcnow()
+        opening = next((w.start for w in radio_day.windows if w.start >= now), None)
+        opening = opening or radio_day.windows[0].start
+        slot = opening.astimezone(HUB_TIME_ZONE).strftime(LOCAL_INPUT)
     return {
         "code": code,
         "day": day,
@@ -234,6 +249,8 @@ async def programme_page(
     code: CodeQuery = "",
     bulletin: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
+    if choice := choosing(request, actor, code):
+        return choice
     commune = code or actor.area.code
     context = await programme_context(
         CommuneService(session), actor, commune, local_day(day), bulletin
@@ -309,6 +326,8 @@ async def preview_page(
 ) -> Response:
     """What an endpoint of the commune is given at a moment: the device's own playlist, as
     the playlist preview builds it."""
+    if choice := choosing(request, actor, code):
+        return choice
     commune = code or actor.area.code
     # Plain values: a refusal rolls the session back, and the page is drawn after that.
     endpoints = [
