@@ -133,19 +133,28 @@ def moved(order: Sequence[str], move: str) -> tuple[list[str], str]:
 
 @router.get("/commune")
 async def commune_queue(
-    request: Request, session: Session, actor: Reader, code: CodeQuery = ""
+    request: Request,
+    session: Session,
+    actor: Reader,
+    code: CodeQuery = "",
+    order: Annotated[list[str] | None, Query(max_length=200)] = None,
+    move: Annotated[str, Query(max_length=80)] = "",
 ) -> Response:
+    """With `order` and `move`, the queue as a move of the chair's leaves it, not yet saved: a
+    look, so a plain GET that neither changes nor audits anything."""
     if choice := choosing(request, actor, code):
         return choice
     commune = code or actor.area.code
     items = await CommuneService(session).radio_queue(actor, commune, utcnow())
-    return render(request, "commune.html", queue_context(actor, commune, items))
+    if not move:
+        return render(request, "commune.html", queue_context(actor, commune, items))
+    draft, focus = moved(order or [], move)
+    return render(request, "commune.html", queue_context(actor, commune, items, draft, focus))
 
 
 class OrderFields(FormModel):
     code: Code = ""
     bulletin_ids: Annotated[list[BulletinId], Field(default_factory=list, max_length=200)]
-    move: Annotated[str, Field(max_length=80)] = ""
 
 
 @router.post("/commune/order")
@@ -155,14 +164,11 @@ async def order_queue(
     actor: Chair,
     fields: Annotated[OrderFields, Form()],
 ) -> Response:
-    """A move shows the order being set; `Lưu thứ tự` saves it, as PUT .../queue/order."""
+    """`Lưu thứ tự`: the order shown, saved as PUT .../queue/order saves it."""
     commune = fields.code or actor.area.code
     service = CommuneService(session)
     now = utcnow()
     items = await service.radio_queue(actor, commune, now)
-    if fields.move:
-        draft, focus = moved(fields.bulletin_ids, fields.move)
-        return render(request, "commune.html", queue_context(actor, commune, items, draft, focus))
     keep_on_refusal(
         request, "commune.html", queue_context(actor, commune, items, fields.bulletin_ids)
     )
