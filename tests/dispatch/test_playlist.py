@@ -22,22 +22,26 @@ def tomorrow(hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LOCAL)
 
 
-@pytest.fixture
-async def commune(
-    client: AsyncClient, make_user: MakeUser, make_endpoint: MakeEndpoint, areas: list[AreaRecord]
+async def commune_on_air(
+    client: AsyncClient,
+    make_user: MakeUser,
+    make_endpoint: MakeEndpoint,
+    areas: list[AreaRecord],
+    prefix: str,
 ) -> dict[str, Any]:
     """Province, district, commune priority items, a normal and an emergency, published in
-    shuffled order, all reaching the commune's radio and e-board."""
+    shuffled order, all reaching the commune's radio and e-board; accounts and endpoints are
+    named after `prefix`."""
     district = districts_of(areas, LAI_CHAU)[0]
     code = communes_of(areas, district)[0]
-    radio = await make_endpoint("PL-RADIO", "radio", code)
-    board = await make_endpoint("PL-BOARD", "display", code, profile="eboard")
+    radio = await make_endpoint(f"{prefix.upper()}-RADIO", "radio", code)
+    board = await make_endpoint(f"{prefix.upper()}-BOARD", "display", code, profile="eboard")
     people = {
-        "province": await make_user("pl.province", Role.publisher, LAI_CHAU),
-        "district": await make_user("pl.district", Role.publisher, district),
-        "commune": await make_user("pl.commune", Role.publisher, code),
-        "editor": await make_user("pl.editor", Role.editor, LAI_CHAU),
-        "chair": await make_user("pl.chair", Role.commune_chair, code),
+        "province": await make_user(f"{prefix}.province", Role.publisher, LAI_CHAU),
+        "district": await make_user(f"{prefix}.district", Role.publisher, district),
+        "commune": await make_user(f"{prefix}.commune", Role.publisher, code),
+        "editor": await make_user(f"{prefix}.editor", Role.editor, LAI_CHAU),
+        "chair": await make_user(f"{prefix}.chair", Role.commune_chair, code),
     }
     plan = [
         ("province", "editor", LAI_CHAU, "priority"),
@@ -58,6 +62,13 @@ async def commune(
         )
         ids[name] = await publish(client, author, people[approver], body)
     return {"code": code, "radio": radio, "board": board, "ids": ids, **people}
+
+
+@pytest.fixture
+async def commune(
+    client: AsyncClient, make_user: MakeUser, make_endpoint: MakeEndpoint, areas: list[AreaRecord]
+) -> dict[str, Any]:
+    return await commune_on_air(client, make_user, make_endpoint, areas, "pl")
 
 
 async def queue(client: AsyncClient, commune: dict[str, Any], who: str = "chair") -> list[Any]:

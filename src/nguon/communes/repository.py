@@ -23,11 +23,22 @@ class CommuneRepository:
         )
         return result.all()
 
-    async def programme(self, area_id: int, since: datetime) -> Sequence[ProgrammeEntry]:
+    async def endpoints(self, area_id: int) -> Sequence[Endpoint]:
         result = await self.session.scalars(
-            select(ProgrammeEntry)
-            .where(ProgrammeEntry.area_id == area_id, ProgrammeEntry.slot >= since)
-            .order_by(ProgrammeEntry.slot, ProgrammeEntry.id)
+            select(Endpoint).where(Endpoint.area_id == area_id).order_by(Endpoint.code)
+        )
+        return result.all()
+
+    async def programme(
+        self, area_id: int, since: datetime, until: datetime | None = None
+    ) -> Sequence[ProgrammeEntry]:
+        statement = select(ProgrammeEntry).where(
+            ProgrammeEntry.area_id == area_id, ProgrammeEntry.slot >= since
+        )
+        if until is not None:
+            statement = statement.where(ProgrammeEntry.slot < until)
+        result = await self.session.scalars(
+            statement.order_by(ProgrammeEntry.slot, ProgrammeEntry.id)
         )
         return result.all()
 

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +16,8 @@ from nguon.dispatch.events import EndpointEvents
 from nguon.dispatch.order import colliding, in_play_order
 from nguon.dispatch.playlist import OnAir, Programme, slots_of
 from nguon.dispatch.repository import DeliveryRepository
-from nguon.dispatch.slots import DAY, LOCAL, segment_at, window_spans
+from nguon.dispatch.slots import DAY, LOCAL, Span, segment_at, window_spans
+from nguon.endpoints.models import Endpoint
 from nguon.endpoints.windows import DEFAULT_WINDOWS, WEEKDAYS, EndpointKind, Windows
 from nguon.identity.models import User
 from nguon.identity.principal import Principal
@@ -47,6 +48,16 @@ class QueueItem:
         if self.priority is Priority.normal:
             return "programme" if self.slot else "available"
         return self.priority.value
+
+
+@dataclass(frozen=True, slots=True)
+class RadioDay:
+    """A local day of the commune radio: its operating windows and the chair's programme."""
+
+    start: datetime
+    end: datetime
+    windows: list[Span]
+    entries: list[ProgrammeEntry]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +112,20 @@ class CommuneService:
     async def programme(self, actor: Principal, code: str, at: datetime) -> list[ProgrammeEntry]:
         area, _ancestors = await self._commune(actor, code)
         return list(await self.communes.programme(area.id, at - DAY))
+
+    async def radio_day(self, actor: Principal, code: str, day: date) -> RadioDay:
+        """The windows the radio operates in on a local day, and what the chair put in it."""
+        area, _ancestors = await self._commune(actor, code)
+        start = datetime.combine(day, time(), tzinfo=LOCAL)
+        end = start + DAY
+        windows = window_spans(await self._radio_windows(area.id), start, end)
+        entries = await self.communes.programme(area.id, start, end)
+        return RadioDay(start, end, windows, list(entries))
+
+    async def endpoints(self, actor: Principal, code: str) -> list[Endpoint]:
+        """The commune's endpoints, radios and displays, by code."""
+        area, _ancestors = await self._commune(actor, code)
+        return list(await self.communes.endpoints(area.id))
 
     async def schedule(
         self, actor: Principal, code: str, choices: Sequence[tuple[str, datetime]], at: datetime

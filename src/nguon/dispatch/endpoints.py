@@ -22,6 +22,8 @@ from nguon.unit_of_work import Session
 router = APIRouter(prefix="/api/v1/bulletins", tags=["dispatch"])
 
 OVERSEERS = Access(Role.editor, Role.admin)
+# A commune's chair checks what the commune's endpoints will play, as the department does.
+PREVIEWERS = Access(Role.editor, Role.admin, Role.commune_chair)
 DEVICE = Access(Role.endpoint)
 preview_router = APIRouter(prefix="/api/v1/endpoints", tags=["dispatch"])
 device_playlist_router = APIRouter(prefix="/api/v1/device", tags=["device"])
@@ -79,7 +81,7 @@ async def device_playlist(
 async def preview_playlist(
     code: EndpointCode,
     session: Session,
-    actor: Annotated[Principal, Depends(OVERSEERS)],
+    actor: Annotated[Principal, Depends(PREVIEWERS)],
     at: Instant | None = None,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
