@@ -219,6 +219,7 @@ async def test_people_of_another_area_neither_see_nor_act_on_it(
     page = await client.get(f"/console/bulletins/{bulletin_id}")
     assert page.status_code == 200
     assert 'id="bulletin-actions"' not in page.text
+    assert 'href="/console/review"' not in page.text
     assert (await client.get("/console/review")).status_code == 403
 
 
@@ -296,6 +297,8 @@ async def test_the_emergency_status_follows_its_deliveries(
     token = await sign_in_as("review.watcher", Role.editor, AN_GIANG)
     assert (await press(client, bulletin_id, "approve", token)).status_code == 303
 
+    page = await client.get(f"/console/bulletins/{bulletin_id}")
+    assert f'href="/console/emergencies#emergency-{bulletin_id}"' in page.text
     page = await client.get("/console/emergencies")
     assert '<section id="emergency-status"' in page.text
     assert 'hx-get="/console/emergencies/status" hx-trigger="every 5s"' in page.text

@@ -119,6 +119,8 @@ async def bulletin_page(
         "revisions": revisions,
         "deliveries": deliveries,
         "actions": Actions.of(actor, bulletin, in_reach(actor, stored), decides(actor, stored)),
+        "reviewer": REVIEWERS.admits(actor.effective_role),
+        "overseer": EMERGENCY_OVERSEERS.admits(actor.effective_role),
         "refused": None,
         "typed": "",
     }
