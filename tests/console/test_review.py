@@ -95,6 +95,11 @@ async def test_an_editor_finds_a_submitted_bulletin_in_the_queue_and_approves_it
     queue = await client.get("/console/review")
     assert "Không có tin nào đang chờ." in queue.text
 
+    await client.post("/console/language", data={"language": "en", "csrf_token": token})
+    page = await client.get(f"/console/bulletins/{bulletin_id}")
+    assert "Published, on air" in page.text
+    assert button(page.text, "revoke") == "Revoke"
+
 
 async def test_a_rejection_needs_a_reason_and_shows_it(
     client: AsyncClient, newsroom: dict[str, Any], sign_in_as: SignInAs
