@@ -200,8 +200,9 @@ async def add_radios(
     return found
 
 
-async def prepare(settings: Settings) -> Setup:
-    """An Giang, C's radio and chair, the other radios, the history and what is on air."""
+async def prepare(settings: Settings, history: int = HISTORY) -> Setup:
+    """An Giang, C's radio and chair, the other radios, `history` bulletins that left the air
+    and what is on air."""
     rng = random.Random(91)
     now = datetime.now(UTC)
     engine = create_engine(settings.resolved_database_url)
@@ -221,7 +222,7 @@ async def prepare(settings: Settings) -> Setup:
         others = [i for ids in radios.values() for i in ids if i != radio.id]
 
         bulletins, revisions, deliveries = [], [], []
-        for number in range(HISTORY):
+        for number in range(history):
             from_province = rng.random() < PROVINCE_SHARE
             origin = province if from_province else rng.choice(communes)
             status = BulletinStatus.revoked if rng.random() < 0.15 else BulletinStatus.expired
@@ -244,7 +245,7 @@ async def prepare(settings: Settings) -> Setup:
             priority = list(Priority)[number % 3]
             valid_from = now - timedelta(hours=rng.uniform(1, 48))
             row = bulletin_row(
-                HISTORY + number,
+                history + number,
                 origin,
                 BulletinStatus.published,
                 priority,

@@ -97,16 +97,22 @@ async def ensure_database(url: str) -> None:
         await connection.close()
 
 
+async def operator_of(session: AsyncSession) -> tuple[Principal, IdentityService]:
+    """The console operator (an admin of the whole country) and the identity service."""
+    root = await AreaService(session).national_root()
+    operator = Principal("system", 0, "bench", Role.admin, AreaScope.of(root))
+    return operator, IdentityService(
+        session, TokenCodec(SECRET, "nguon", 900), ApiKeyHasher(SECRET)
+    )
+
+
 async def an_giang(
     session: AsyncSession,
 ) -> tuple[Principal, IdentityService, Area, list[Area]]:
     """An Giang loaded: the console operator, the identity service, the province, its communes."""
     areas = AreaService(session)
     await areas.import_records(current_units(["91"]))
-    operator = Principal(
-        "system", 0, "bench", Role.admin, AreaScope.of(await areas.national_root())
-    )
-    identity = IdentityService(session, TokenCodec(SECRET, "nguon", 900), ApiKeyHasher(SECRET))
+    operator, identity = await operator_of(session)
     province = await areas.get_by_code("91")
     return operator, identity, province, list(await areas.repository.children(province, None))
 

@@ -7,15 +7,17 @@ unless it is one of the deliberately public ones.
 import re
 
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 
 from nguon.app import ROUTERS
 from nguon.areas.sources import AreaRecord
+from nguon.console.session import ConsoleAccess
+from nguon.console.site import PAGE_ROUTERS
 from nguon.identity.access import PUBLIC_PATHS, Access
-from nguon.identity.roles import ACTS_AS, ALL_ROLES, KEY_ROLES, Role
+from nguon.identity.roles import ACTS_AS, ALL_ROLES, KEY_ROLES, USER_ROLES, Role
 from tests.conftest import (
     AN_GIANG,
     LAI_CHAU,
@@ -25,6 +27,7 @@ from tests.conftest import (
     communes_of,
     districts_of,
 )
+from tests.console.conftest import csrf, sign_in
 
 # Endless answers: an in-process transport waits on them forever.
 # Routes whose callers also sign each request (X-Timestamp, X-Signature).
@@ -39,8 +42,12 @@ def guards(dependant: Dependant) -> list[Access]:
     return found  # type: ignore[return-value]
 
 
+def routes_of(routers: tuple[APIRouter, ...]) -> list[APIRoute]:
+    return [route for router in routers for route in router.routes if isinstance(route, APIRoute)]
+
+
 def api_routes(app: FastAPI) -> list[APIRoute]:
-    routes = [route for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)]
+    routes = routes_of(ROUTERS)
     # The routers are all the app serves: nothing reaches the app another way.
     served = {
         (method.upper(), path)
@@ -172,3 +179,82 @@ async def test_area_scoped_reads_answer_by_role_and_area(
             [(await client.get(path, headers=headers)).status_code for path in paths]
         )
     assert answers == AREA_ANSWERS
+
+
+# --- the console: the same guards, met through a session cookie ----------------------------
+
+# Pages anyone may open: the way in, and the choice of language.
+PUBLIC_PAGES = {
+    ("GET", "/console/sign-in"),
+    ("POST", "/console/sign-in"),
+    ("POST", "/console/language"),
+}
+
+
+def console_guards(dependant: Dependant) -> list[ConsoleAccess]:
+    found = [dependant.call] if isinstance(dependant.call, ConsoleAccess) else []
+    for sub in dependant.dependencies:
+        found += console_guards(sub)
+    return found  # type: ignore[return-value]
+
+
+def console_routes() -> list[tuple[str, APIRoute]]:
+    return [
+        (method, route) for route in routes_of(PAGE_ROUTERS) for method in sorted(route.methods)
+    ]
+
+
+def test_every_console_page_but_the_way_in_has_exactly_one_guard() -> None:
+    unguarded = []
+    for method, route in console_routes():
+        found = console_guards(route.dependant)
+        if (method, route.path) in PUBLIC_PAGES:
+            assert not found, f"{method} {route.path} is public and guarded"
+        elif len(found) != 1:
+            unguarded.append((method, route.path, len(found)))
+    assert unguarded == []
+    # No page has a guard of its own making: each is an `Access` object the API also uses, or
+    # the one that admits every person.
+    api_guards = {id(guard) for route in routes_of(ROUTERS) for guard in guards(route.dependant)}
+    for _method, route in console_routes():
+        for found in console_guards(route.dependant):
+            assert id(found.access) in api_guards or found.access.roles == USER_ROLES, route.path
+
+
+async def test_no_console_page_opens_without_a_session(client: AsyncClient) -> None:
+    token = await csrf(client)
+    for method, route in console_routes():
+        if (method, route.path) in PUBLIC_PAGES:
+            continue
+        response = await client.request(
+            method, concrete(route.path), headers={"X-CSRF-Token": token}
+        )
+        assert response.status_code == 303, (method, route.path, response.text)
+        assert response.headers["location"].startswith("/console/sign-in?next="), route.path
+
+
+async def test_each_console_page_admits_exactly_the_roles_of_its_guard(
+    app: FastAPI, make_user: MakeUser
+) -> None:
+    checked = 0
+    for role in sorted(USER_ROLES):
+        await make_user(f"console.{role}", role, AN_GIANG)
+        transport = ASGITransport(app=app)  # type: ignore[arg-type]
+        async with AsyncClient(transport=transport, base_url="http://hub.test") as browser:
+            assert (await sign_in(browser, f"console.{role}")).status_code == 303
+            token = str(browser.cookies["nguon_csrf"])
+            for method, route in console_routes():
+                if (method, route.path) in PUBLIC_PAGES or route.path == "/console/sign-out":
+                    continue  # signing out ends the walk's session; tests/console covers it
+                (guard,) = console_guards(route.dependant)
+                response = await browser.request(
+                    method, concrete(route.path), headers={"X-CSRF-Token": token}
+                )
+                # The refusal the API gives, in the console's Vietnamese.
+                denied = response.status_code == 403 and "việc này cần vai trò" in response.text
+                assert denied != guard.access.admits(role), (method, route.path, role)
+                assert response.status_code != 303 or "sign-in" not in response.headers.get(
+                    "location", ""
+                ), (method, route.path, role)
+                checked += 1
+    assert checked >= len(USER_ROLES)

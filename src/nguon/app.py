@@ -20,6 +20,7 @@ from nguon.central.endpoints import bulletin_cap_router
 from nguon.central.endpoints import router as central_router
 from nguon.communes.endpoints import router as communes_router
 from nguon.console.endpoints import CONSOLE, install_refusal_pages
+from nguon.console.session import SessionRenewal
 from nguon.console.site import PAGE_ROUTERS
 from nguon.dispatch.cache import PlaylistCache, UnchangedPlaylistShortcut
 from nguon.dispatch.endpoints import (
@@ -185,6 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # The last added runs first: a request id exists before anything is logged, and a body
     # refused for its size is still audited.
+    app.add_middleware(SessionRenewal)
     app.add_middleware(NulCharacterGuard)
     app.add_middleware(
         BodyLimitMiddleware,

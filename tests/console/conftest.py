@@ -1,12 +1,20 @@
 """Console sign-in as a browser does it: the CSRF cookie of the sign-in page, then the form."""
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from httpx import AsyncClient, Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from nguon.identity.credentials import TokenCodec
+from nguon.identity.models import User
 from nguon.identity.roles import Role
-from tests.conftest import PASSWORD, MakeUser
+from tests.conftest import PASSWORD, TEST_SECRET, MakeUser
+
+# The token codec of the test hub, with its default lifetime of 15 minutes.
+CODEC = TokenCodec(TEST_SECRET, "nguon", 900)
 
 
 async def csrf(client: AsyncClient) -> str:
@@ -38,3 +46,13 @@ def sign_in_as(client: AsyncClient, make_user: MakeUser) -> SignInAs:
         return str(client.cookies["nguon_csrf"])
 
     return signed_in
+
+
+async def session_token(
+    sessionmaker: async_sessionmaker[AsyncSession], username: str, age: timedelta
+) -> str:
+    """A session token for `username` as the hub would have issued it `age` ago."""
+    async with sessionmaker() as session:
+        user = await session.scalar(select(User).where(User.username == username))
+    assert user is not None
+    return CODEC.issue(user.id, user.token_version, datetime.now(UTC) - age)

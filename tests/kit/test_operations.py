@@ -79,6 +79,14 @@ async def test_request_id_is_made_when_absent_and_refused_when_unsafe(client: As
     assert unsafe.headers["x-request-id"] != "bad id\nwith newline"
 
 
+async def test_every_answer_says_how_long_the_hub_worked_on_it(client: AsyncClient) -> None:
+    for path in ("/healthz", f"/api/v1/areas/{AN_GIANG}", "/console/sign-in", "/nowhere"):
+        timing = (await client.get(path)).headers["server-timing"]
+        name, duration = timing.split(";dur=")
+        assert name == "app"
+        assert 0 < float(duration) < 60_000, timing
+
+
 async def test_logs_are_json_lines_with_the_request_id(
     client: AsyncClient, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -8,9 +8,11 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import Field
 from starlette.responses import RedirectResponse, Response
 
+from nguon.console.forms import refused_fields
 from nguon.console.session import (
     LANGUAGE_COOKIE,
     SignedIn,
@@ -24,6 +26,7 @@ from nguon.console.translations import language_of
 from nguon.console.web import render, request_language, translate_detail
 from nguon.identity.access import Identity
 from nguon.kit.errors import InvalidInput, NguonError
+from nguon.kit.problems import fields_in_words, invalid_fields_detail
 from nguon.kit.schemas import FormModel
 
 CONSOLE = "/console"
@@ -58,22 +61,49 @@ def install_refusal_pages(app: FastAPI) -> None:
     An exception handler, not a wrapper around the route: the request's unit of work must see
     the refusal, so that it is audited with its status and what it wrote is undone.
     """
-    answer_for_machines = app.exception_handlers[NguonError]
+    machine_answers: dict[type[Exception], Any] = {
+        kind: app.exception_handlers[kind] for kind in (NguonError, RequestValidationError)
+    }
 
     async def answer(request: Request, error: Exception) -> Response:
-        if not request.url.path.startswith(f"{CONSOLE}/") or not isinstance(error, NguonError):
-            answered = answer_for_machines(request, error)
+        if not request.url.path.startswith(f"{CONSOLE}/"):
+            kind = (
+                RequestValidationError if isinstance(error, RequestValidationError) else NguonError
+            )
+            answered = machine_answers[kind](request, error)
             return answered if isinstance(answered, Response) else await answered
+        if isinstance(error, RequestValidationError):
+            # A form the browser should not have sent (its own checks stop most of these).
+            error = refused_fields(fields_in_words(error.errors()))
+        assert isinstance(error, NguonError)
         if isinstance(error, SignInRequired):
             return to_sign_in(request)
-        detail = translate_detail(error.detail, request_language(request))
+        language = request_language(request)
+        # Each field's refusal in the person's language, for the page to show beside the field.
+        # Named as the form names them: `username`, not the request's `body.username`.
+        fields = [
+            {
+                "field": str(field["field"]).rsplit(".", 1)[-1],
+                "message": translate_detail(field["message"], language),
+            }
+            for field in error.extensions.get("errors", [])
+        ]
+        detail = error.detail if not fields else invalid_fields_detail(fields)
         refusal: tuple[str, dict[str, Any]] = getattr(
             request.state, REFUSAL_PAGE, ("refused.html", {})
         )
         template, context = refusal
-        return render(request, template, {**context, "error": detail}, error.status)
+        shown = {
+            **context,
+            "error": translate_detail(detail, language),
+            "field_errors": {
+                field["field"].rsplit(".", 1)[-1]: field["message"] for field in fields
+            },
+        }
+        return render(request, template, shown, error.status)
 
     app.add_exception_handler(NguonError, answer)
+    app.add_exception_handler(RequestValidationError, answer)
 
 
 router = APIRouter(prefix=CONSOLE, include_in_schema=False)
@@ -111,7 +141,7 @@ async def sign_in(
 @router.post("/sign-out")
 async def sign_out(request: Request, _person: SignedIn) -> Response:
     response = RedirectResponse(SIGN_IN_PATH, status_code=303)
-    end_session(response)
+    end_session(request, response)
     return response
 
 

@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nguon.identity.access import Access, Identity
 from nguon.identity.principal import Principal
@@ -90,7 +91,8 @@ def start_session(request: Request, response: Response, token: str, ttl_seconds:
     )
 
 
-def end_session(response: Response) -> None:
+def end_session(request: Request, response: Response) -> None:
+    request.state.renewed_session = None  # a renewal made on the way in must not outlive it
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
@@ -112,7 +114,35 @@ class ConsoleAccess:
             raise SignInRequired(error.detail) from error
         request.state.principal = principal
         self.access.admit(principal)
+        if renewed := identity.renewed_token(token):
+            renewal = Response()
+            start_session(request, renewal, renewed, identity.tokens.ttl_seconds)
+            request.state.renewed_session = renewal.headers["set-cookie"]
         return principal
+
+
+class SessionRenewal:
+    """Sends the renewed session cookie `ConsoleAccess` made with whatever the page answers:
+    a page, a redirect or a refusal alike."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_renewal(message: Message) -> None:
+            renewed = scope.get("state", {}).get("renewed_session")
+            if message["type"] == "http.response.start" and renewed:
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"set-cookie", renewed.encode()),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_renewal)
 
 
 SignedIn = Annotated[Principal, Depends(ConsoleAccess(Access(*USER_ROLES)))]

@@ -41,6 +41,7 @@ def password_needs_rehash(password_hash: str) -> bool:
 class TokenClaims:
     user_id: int
     token_version: int
+    issued_at: datetime
 
 
 class TokenCodec:
@@ -71,15 +72,16 @@ class TokenCodec:
                 options={"require": ["sub", "exp", "iat", "ver"]},
             )
             user_id, version = int(claims["sub"]), int(claims["ver"])
+            issued_at = datetime.fromtimestamp(int(claims["iat"]), UTC)
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("The access token has expired; request a new one.") from exc
-        except (jwt.InvalidTokenError, ValueError, TypeError) as exc:
+        except (jwt.InvalidTokenError, ValueError, TypeError, OverflowError, OSError) as exc:
             raise Unauthenticated("The access token is not valid.") from exc
         # Both are INTEGER columns: a number outside their range was never issued, and is refused
         # here rather than sent to a query the database cannot run.
         if not (1 <= user_id <= ROW_ID_MAX and 0 <= version <= ROW_ID_MAX):
             raise Unauthenticated("The access token is not valid.")
-        return TokenClaims(user_id=user_id, token_version=version)
+        return TokenClaims(user_id=user_id, token_version=version, issued_at=issued_at)
 
 
 @dataclass(frozen=True, slots=True)

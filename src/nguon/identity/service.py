@@ -112,6 +112,14 @@ class IdentityService:
             raise Unauthenticated("The access token is no longer valid; sign in again.")
         return Principal("user", user.id, user.username, user.role, AreaScope.of(user.area))
 
+    def renewed_token(self, token: str) -> str | None:
+        """A new token for the holder of a valid `token` once half its life has gone, so that
+        a person at work keeps their session; None while it is younger."""
+        claims = self.tokens.read(token)
+        if utcnow() - claims.issued_at < timedelta(seconds=self.tokens.ttl_seconds / 2):
+            return None
+        return self.tokens.issue(claims.user_id, claims.token_version)
+
     async def principal_from_api_key(self, key: str) -> Principal:
         digest = self.key_hasher.digest(key)
         if self.key_cache is not None and (known := self.key_cache.get(digest)) is not None:

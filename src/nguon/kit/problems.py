@@ -1,6 +1,6 @@
 """RFC 9457 problem+json for every 4xx and 5xx the API returns."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -143,14 +143,33 @@ def _range_in_words(error: Mapping[str, Any], bounds: Mapping[str, Any]) -> str:
     return f"must be at least {low}" if low is not None else f"must be at most {high}"
 
 
+def fields_in_words(
+    errors: Sequence[Mapping[str, Any]],
+    bounds: Callable[[tuple[Any, ...]], Mapping[str, Any]] = lambda _location: {},
+) -> list[dict[str, str]]:
+    """Pydantic's errors as the problem's `errors`: each field's name and its rule in words."""
+    return [
+        {
+            "field": _field_name(err["loc"]),
+            "message": _in_words(err, bounds(err["loc"])),
+            "type": err["type"],
+        }
+        for err in errors
+    ]
+
+
+def invalid_fields_detail(errors: Sequence[Mapping[str, str]]) -> str:
+    summary = "; ".join(f"{err['field']}: {err['message']}" for err in errors)
+    return f"{len(errors)} invalid field(s): {summary}"
+
+
 def invalid_fields(
     instance: str, request_id: str | None, errors: list[dict[str, str]]
 ) -> ProblemResponse:
     """The 422 for a request whose fields break their rules, each in `errors`."""
-    summary = "; ".join(f"{err['field']}: {err['message']}" for err in errors)
     return problem(
         422,
-        f"{len(errors)} invalid field(s): {summary}",
+        invalid_fields_detail(errors),
         slug=InvalidInput.slug,
         title=InvalidInput.title,
         instance=instance,
@@ -197,14 +216,7 @@ async def _validation_error(request: Request, exc: Exception) -> ProblemResponse
             slug="malformed-body",
             title="Malformed request body",
         )
-    errors = [
-        {
-            "field": _field_name(err["loc"]),
-            "message": _in_words(err, _declared_bounds(request, err["loc"])),
-            "type": err["type"],
-        }
-        for err in exc.errors()
-    ]
+    errors = fields_in_words(exc.errors(), lambda location: _declared_bounds(request, location))
     return invalid_fields(request.url.path, getattr(request.state, "request_id", None), errors)
 
 
