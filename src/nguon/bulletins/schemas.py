@@ -119,12 +119,11 @@ class BulletinUpdate(RequestModel):
     share_with_central: ShareWithCentral = kept_if_omitted()
 
 
-REASON_MIN_LENGTH = 3
 REASON_MAX_LENGTH = 1000
 
 
 class Decision(RequestModel):
-    reason: Annotated[str, Field(min_length=REASON_MIN_LENGTH, max_length=REASON_MAX_LENGTH)]
+    reason: Annotated[str, Field(min_length=3, max_length=REASON_MAX_LENGTH)]
 
 
 class OptionalNote(RequestModel):

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Request
-from pydantic import Field, ValidationError
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
@@ -21,31 +21,28 @@ from nguon.bulletins.endpoints import (
     BulletinIdPath,
     read_model,
 )
-from nguon.bulletins.schemas import REASON_MAX_LENGTH, REASON_MIN_LENGTH, BulletinRead, Decision
+from nguon.bulletins.schemas import REASON_MAX_LENGTH, BulletinRead, Decision, OptionalNote
 from nguon.bulletins.service import APPRAISABLE, DECIDABLE, BulletinService, decides, in_reach
 from nguon.console.endpoints import CONSOLE, keep_on_refusal
+from nguon.console.forms import validated
 from nguon.console.session import ConsoleAccess
 from nguon.console.web import render
 from nguon.dispatch.endpoints import OVERSEERS as DELIVERY_OVERSEERS
 from nguon.dispatch.endpoints import DeliveryPage, delivery_page
 from nguon.emergencies.endpoints import OVERSEERS as EMERGENCY_OVERSEERS
 from nguon.emergencies.service import EmergencyService
-from nguon.identity.access import ANY_ROLE, Access
+from nguon.identity.access import ANY_ROLE
 from nguon.identity.principal import Principal
 from nguon.kit.db import utcnow
-from nguon.kit.errors import InvalidInput
 from nguon.kit.schemas import FormModel
 from nguon.unit_of_work import Session
 
 router = APIRouter(prefix=CONSOLE, include_in_schema=False)
 
-# Whoever decides or appraises has a review queue.
-REVIEWERS = Access(*DECIDERS.roles, *APPRAISERS.roles)
 QUEUE_SHOWN = 200
 # Unconfirmed endpoints listed by name under each emergency; the rest are counted.
 STRAGGLERS_LISTED = 50
 
-Reviewer = Annotated[Principal, Depends(ConsoleAccess(REVIEWERS))]
 Reader = Annotated[Principal, Depends(ConsoleAccess(ANY_ROLE))]
 Appraiser = Annotated[Principal, Depends(ConsoleAccess(APPRAISERS))]
 Decider = Annotated[Principal, Depends(ConsoleAccess(DECIDERS))]
@@ -86,12 +83,13 @@ class Actions:
         )
 
 
-class NoteFields(FormModel):
-    note: Annotated[str, Field(max_length=REASON_MAX_LENGTH)] = ""
-
-
 class ReasonFields(FormModel):
     reason: Annotated[str, Field(max_length=REASON_MAX_LENGTH)] = ""
+
+
+def reviews(actor: Principal) -> bool:
+    """Whoever decides or appraises has something in the review queue."""
+    return DECIDERS.admits(actor.effective_role) or APPRAISERS.admits(actor.effective_role)
 
 
 def _page_of(bulletin_id: str) -> str:
@@ -119,22 +117,11 @@ async def bulletin_page(
         "revisions": revisions,
         "deliveries": deliveries,
         "actions": Actions.of(actor, bulletin, in_reach(actor, stored), decides(actor, stored)),
-        "reviewer": REVIEWERS.admits(actor.effective_role),
+        "reviewer": reviews(actor),
         "overseer": EMERGENCY_OVERSEERS.admits(actor.effective_role),
         "refused": None,
         "typed": "",
     }
-
-
-def _decision(reason: str) -> Decision:
-    """The API's own request body, so a reason follows the API's rules."""
-    try:
-        return Decision(reason=reason)
-    except ValidationError as error:
-        raise InvalidInput(
-            f"Give the reason in at least {REASON_MIN_LENGTH} characters "
-            f"(at most {REASON_MAX_LENGTH})."
-        ) from error
 
 
 async def _ready_to_act(
@@ -156,7 +143,8 @@ def _back_to(bulletin_id: str) -> Response:
 
 
 @router.get("/review")
-async def review_queue(request: Request, session: Session, actor: Reviewer) -> Response:
+async def review_queue(request: Request, session: Session, actor: Reader) -> Response:
+    """Guarded as the API's list of bulletins is: each section is for the role that acts on it."""
     service = BulletinService(session)
     to_decide = (
         await service.to_decide(actor, QUEUE_SHOWN)
@@ -186,10 +174,11 @@ async def appraise(
     bulletin_id: BulletinIdPath,
     session: Session,
     actor: Appraiser,
-    fields: Annotated[NoteFields, Form()],
+    fields: Annotated[ReasonFields, Form()],
 ) -> Response:
-    await _ready_to_act(request, session, actor, bulletin_id, "appraise", fields.note)
-    await BulletinService(session).appraise(actor, bulletin_id, fields.note.strip() or None)
+    await _ready_to_act(request, session, actor, bulletin_id, "appraise", fields.reason)
+    note = validated(OptionalNote, {"reason": fields.reason or None})
+    await BulletinService(session).appraise(actor, bulletin_id, note.reason)
     return _back_to(bulletin_id)
 
 
@@ -211,7 +200,7 @@ async def _with_reason(
     reason: str,
 ) -> Response:
     await _ready_to_act(request, session, actor, bulletin_id, action, reason)
-    decision = _decision(reason)
+    decision = validated(Decision, {"reason": reason})
     service = BulletinService(session)
     decide = service.reject if action == "reject" else service.revoke
     await decide(actor, bulletin_id, decision.reason)
