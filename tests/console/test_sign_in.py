@@ -181,7 +181,7 @@ async def test_a_form_the_browser_should_have_stopped_is_refused_in_a_page(
     )
     assert refused.status_code == 422
     assert refused.headers["content-type"].startswith("text/html")
-    assert "1 ô chưa hợp lệ: username: chỉ được dài tối đa 64 ký tự" in refused.text
+    assert "1 trường không hợp lệ: username: tối đa 64 ký tự" in refused.text
     assert "nguon_session" not in client.cookies
 
 

@@ -55,19 +55,32 @@ def request_language(request: Request) -> Language:
     return language_of(request.cookies.get(LANGUAGE_COOKIE))
 
 
+def _slot_pattern(message_id: str) -> tuple[re.Pattern[str], int]:
+    """A pattern matching the details `message_id` makes, and how many of its characters are
+    fixed text. A value may be empty or hold any character; a slot named twice holds the same
+    value both times."""
+    parts = PLACEHOLDER.split(message_id)
+    texts, names = parts[::2], parts[1::2]
+    regex = re.escape(texts[0])
+    for index, name in enumerate(names):
+        slot = f"(?P={name})" if name in names[:index] else f"(?P<{name}>.*?)"
+        regex += slot + re.escape(texts[index + 1])
+    return re.compile(f"^{regex}$", re.DOTALL), sum(len(text) for text in texts)
+
+
 @cache
 def _detail_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
-    """Catalogue entries with `{name}` slots, as patterns that match the details they make."""
+    """Catalogue entries with `{name}` slots, as patterns that match the details they make.
+
+    The one with the most fixed text is tried first: where a broad wording (`{what}: {why}`)
+    would also match a detail another entry words more closely, the closer one wins."""
     patterns = []
     for message in vietnamese_catalog():
         if isinstance(message.id, str) and PLACEHOLDER.search(message.id):
-            parts = PLACEHOLDER.split(message.id)
-            regex = "".join(
-                re.escape(part) if index % 2 == 0 else f"(?P<{part}>.+?)"
-                for index, part in enumerate(parts)
-            )
-            patterns.append((re.compile(f"^{regex}$"), str(message.string)))
-    return tuple(patterns)
+            pattern, fixed = _slot_pattern(message.id)
+            patterns.append((fixed, pattern, str(message.string)))
+    patterns.sort(key=lambda entry: -entry[0])
+    return tuple((pattern, wording) for _, pattern, wording in patterns)
 
 
 def translate_detail(detail: str, language: Language) -> str:
