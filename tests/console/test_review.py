@@ -110,7 +110,7 @@ async def test_a_rejection_needs_a_reason_and_shows_it(
     for typed in ("", "ab"):
         refused = await press(client, bulletin_id, "reject", token, reason=typed)
         assert refused.status_code == 422
-        assert "Lý do từ chối phải dài ít nhất 3 ký tự" in refused.text
+        assert "Lý do từ chối phải có ít nhất 3 ký tự" in refused.text
         assert 'aria-describedby="reject-error"' in refused.text
         assert 'name="reason" rows="3" maxlength="1000" required' in refused.text
         assert f">{typed}</textarea>" in refused.text
@@ -157,7 +157,7 @@ async def test_an_appraiser_appraises_what_the_editor_may_not_approve_yet(
     assert "Không có tin nào đang chờ." in (await client.get("/console/review")).text
     again = await press(client, bulletin_id, "appraise", token)
     assert again.status_code == 409
-    assert "Không thể thẩm định tin" in again.text
+    assert "tin đang ở trạng thái appraised" in again.text
 
     editor_token = await sign_in_as("review.later", Role.editor, AN_GIANG)
     assert (await press(client, bulletin_id, "approve", editor_token)).status_code == 303
@@ -173,7 +173,7 @@ async def test_an_editor_revokes_a_bulletin_on_air_with_a_reason(
 
     refused = await press(client, bulletin_id, "revoke", token, reason="")
     assert refused.status_code == 422
-    assert "Lý do thu hồi phải dài ít nhất 3 ký tự" in refused.text
+    assert "Lý do thu hồi phải có ít nhất 3 ký tự" in refused.text
     assert 'id="revoke-error"' in refused.text
     assert await status_of(client, bulletin_id, newsroom["publisher"]) == "published"
 
@@ -201,7 +201,7 @@ async def test_people_of_another_area_neither_see_nor_act_on_it(
 
     page = await client.get(f"/console/bulletins/{bulletin_id}")
     assert page.status_code == api.status_code == 404
-    assert f"Không có tin {bulletin_id} nào mà user:review.outsider được xem." in page.text
+    assert f"Không có tin {bulletin_id} trong phạm vi user:review.outsider được xem." in page.text
     assert bulletin_id not in (await client.get("/console/review")).text
     for action, fields in (("approve", {}), ("reject", {"reason": "Không phù hợp."})):
         refused = await press(client, bulletin_id, action, token, **fields)
@@ -216,7 +216,7 @@ async def test_people_of_another_area_neither_see_nor_act_on_it(
     assert bulletin_id not in (await client.get("/console/review")).text
     refused = await press(client, bulletin_id, "approve", chair_token)
     assert refused.status_code == 403
-    assert "Chủ tịch UBND xã chỉ duyệt tin của chính xã mình" in refused.text
+    assert "Chủ tịch UBND xã chỉ quyết định tin của chính xã mình" in refused.text
     assert await status_of(client, bulletin_id, newsroom["publisher"]) == "submitted"
 
     # A publisher reads the bulletin but has no review queue and no buttons.
