@@ -20,6 +20,7 @@ from nguon.kit.text import fold
 @dataclass(frozen=True, slots=True)
 class BulletinFilter:
     status: BulletinStatus | None = None
+    statuses: frozenset[BulletinStatus] | None = None  # any of these
     kind: BulletinKind | None = None
     priority: Priority | None = None
     level: AreaLevel | None = None
@@ -126,6 +127,8 @@ class BulletinRepository:
         ):
             if value is not None:
                 statement = statement.where(column == value)
+        if query.statuses is not None:
+            statement = statement.where(Bulletin.status.in_(query.statuses))
         if query.area_path:
             statement = statement.where(
                 Bulletin.origin_area_path.startswith(query.area_path, autoescape=True)

@@ -119,12 +119,15 @@ class BulletinUpdate(RequestModel):
     share_with_central: ShareWithCentral = kept_if_omitted()
 
 
+REASON_MAX_LENGTH = 1000
+
+
 class Decision(RequestModel):
-    reason: Annotated[str, Field(min_length=3, max_length=1000)]
+    reason: Annotated[str, Field(min_length=3, max_length=REASON_MAX_LENGTH)]
 
 
 class OptionalNote(RequestModel):
-    reason: Annotated[str | None, Field(max_length=1000)] = None
+    reason: Annotated[str | None, Field(max_length=REASON_MAX_LENGTH)] = None
 
 
 class MediaSummary(ResponseModel):

@@ -1,7 +1,7 @@
 """Bulletins from draft to air: content rules, the editorial workflow, revisions, expiry."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +34,9 @@ CONTENT_FIELDS = (
 )  # fmt: skip
 EDITABLE_IN_PLACE = frozenset({BulletinStatus.draft})
 EDITABLE_AS_REVISION = frozenset({BulletinStatus.rejected, *ON_AIR})
+# The states each step of review applies to.
+APPRAISABLE = frozenset({BulletinStatus.submitted})
+DECIDABLE = frozenset({BulletinStatus.submitted, BulletinStatus.appraised})
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,18 @@ def _content(bulletin: Bulletin) -> dict[str, Any]:
     for name in ("valid_from", "valid_until"):
         values[name] = values[name].isoformat()
     return values
+
+
+def in_reach(actor: Principal, bulletin: Bulletin) -> bool:
+    """The bulletin comes from inside the actor's area, where the actor may act on it."""
+    return actor.area.contains(bulletin.origin_area_path)
+
+
+def decides(actor: Principal, bulletin: Bulletin) -> bool:
+    """Editors decide for their area; a commune chair decides the commune's own bulletins."""
+    if actor.effective_role is Role.commune_chair:
+        return bulletin.level is AreaLevel.commune and bulletin.origin_area_path == actor.area.path
+    return in_reach(actor, bulletin)
 
 
 class BulletinService:
@@ -88,6 +103,22 @@ class BulletinService:
         self, actor: Principal, query: BulletinFilter, limit: int, cursor: str | None
     ) -> Sequence[Bulletin]:
         return await self.repository.search(Viewer.of(actor), query, limit, cursor)
+
+    async def to_decide(self, actor: Principal, limit: int) -> list[Bulletin]:
+        """Bulletins waiting for the actor to approve or reject them, newest first."""
+        waiting = await self._in_review(actor, DECIDABLE, limit)
+        return [bulletin for bulletin in waiting if decides(actor, bulletin)]
+
+    async def to_appraise(self, actor: Principal, limit: int) -> Sequence[Bulletin]:
+        """Submitted bulletins the actor may appraise, newest first."""
+        return await self._in_review(actor, APPRAISABLE, limit)
+
+    async def _in_review(
+        self, actor: Principal, statuses: frozenset[BulletinStatus], limit: int
+    ) -> Sequence[Bulletin]:
+        # Origins inside the actor's area only: what comes from above is reviewed there.
+        query = BulletinFilter(statuses=statuses, area_path=actor.area.path)
+        return await self.search(actor, query, limit, None)
 
     # --- writing ----------------------------------------------------------------------------
 
@@ -215,7 +246,7 @@ class BulletinService:
         return bulletin
 
     async def appraise(self, actor: Principal, bulletin_id: str, note: str | None) -> Bulletin:
-        bulletin = await self._in_state(actor, bulletin_id, "appraise", {BulletinStatus.submitted})
+        bulletin = await self._in_state(actor, bulletin_id, "appraise", APPRAISABLE)
         await self._require_within_origin(actor, bulletin)
         bulletin.status = BulletinStatus.appraised
         bulletin.appraised_by = actor.label
@@ -223,9 +254,7 @@ class BulletinService:
         return bulletin
 
     async def approve(self, actor: Principal, bulletin_id: str) -> Bulletin:
-        bulletin = await self._in_state(
-            actor, bulletin_id, "approve", {BulletinStatus.submitted, BulletinStatus.appraised}
-        )
+        bulletin = await self._in_state(actor, bulletin_id, "approve", DECIDABLE)
         await self._require_decider(actor, bulletin)
         if bulletin.sensitive and bulletin.status is not BulletinStatus.appraised:
             raise Conflict(
@@ -281,9 +310,7 @@ class BulletinService:
             await self.uplink.share(bulletin, revision, event, found)
 
     async def reject(self, actor: Principal, bulletin_id: str, reason: str) -> Bulletin:
-        bulletin = await self._in_state(
-            actor, bulletin_id, "reject", {BulletinStatus.submitted, BulletinStatus.appraised}
-        )
+        bulletin = await self._in_state(actor, bulletin_id, "reject", DECIDABLE)
         await self._require_decider(actor, bulletin)
         bulletin.status = BulletinStatus.rejected
         bulletin.decided_by = actor.label
@@ -309,7 +336,7 @@ class BulletinService:
         return bulletin
 
     async def _in_state(
-        self, actor: Principal, bulletin_id: str, action: str, allowed: set[BulletinStatus]
+        self, actor: Principal, bulletin_id: str, action: str, allowed: Collection[BulletinStatus]
     ) -> Bulletin:
         bulletin = await self.get(actor, bulletin_id, for_update=True)
         if bulletin.status not in allowed:
@@ -322,17 +349,11 @@ class BulletinService:
         return bulletin
 
     async def _require_decider(self, actor: Principal, bulletin: Bulletin) -> None:
-        """Editors decide for their area; a commune chair decides the commune's own bulletins."""
-        if actor.effective_role is Role.commune_chair:
-            if (
-                bulletin.level is not AreaLevel.commune
-                or bulletin.origin_area_path != actor.area.path
-            ):
-                raise Forbidden(
-                    f"A commune chair decides only the bulletins of the commune itself; bulletin "
-                    f"{bulletin.id} comes from {bulletin.origin_area_code}."
-                )
-            return
+        if actor.effective_role is Role.commune_chair and not decides(actor, bulletin):
+            raise Forbidden(
+                f"A commune chair decides only the bulletins of the commune itself; bulletin "
+                f"{bulletin.id} comes from {bulletin.origin_area_code}."
+            )
         await self._require_within_origin(actor, bulletin)
 
     # --- time -------------------------------------------------------------------------------

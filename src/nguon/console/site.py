@@ -4,6 +4,15 @@ from fastapi import APIRouter
 
 from nguon.console.commune import router as commune_pages
 from nguon.console.endpoints import router as session_pages
+from nguon.console.media import router as media_files
 from nguon.console.publishing import router as publishing_pages
+from nguon.console.review import router as review_pages
 
-PAGE_ROUTERS: tuple[APIRouter, ...] = (session_pages, publishing_pages, commune_pages)
+# Publishing's fixed paths (`/bulletins/new`) come before review's `/bulletins/{id}`.
+PAGE_ROUTERS: tuple[APIRouter, ...] = (
+    session_pages,
+    publishing_pages,
+    review_pages,
+    commune_pages,
+    media_files,
+)

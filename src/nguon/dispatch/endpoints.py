@@ -2,6 +2,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.bulletins.schemas import ID_PATTERN
 from nguon.bulletins.service import BulletinService
@@ -105,12 +106,7 @@ class DeliveryPage(ResponseModel):
     counts: dict[str, int]
 
 
-@router.get("/{bulletin_id}/deliveries", summary="Where a bulletin goes: one delivery per endpoint")
-async def list_deliveries(
-    bulletin_id: Annotated[str, Path(pattern=ID_PATTERN)],
-    session: Session,
-    actor: Annotated[Principal, Depends(OVERSEERS)],
-) -> DeliveryPage:
+async def delivery_page(session: AsyncSession, actor: Principal, bulletin_id: str) -> DeliveryPage:
     bulletin = await BulletinService(session).get(actor, bulletin_id)
     rows, counts = await Dispatcher(session).deliveries(bulletin.id)
     return DeliveryPage(
@@ -129,6 +125,15 @@ async def list_deliveries(
         ],
         counts=dict(counts),
     )
+
+
+@router.get("/{bulletin_id}/deliveries", summary="Where a bulletin goes: one delivery per endpoint")
+async def list_deliveries(
+    bulletin_id: Annotated[str, Path(pattern=ID_PATTERN)],
+    session: Session,
+    actor: Annotated[Principal, Depends(OVERSEERS)],
+) -> DeliveryPage:
+    return await delivery_page(session, actor, bulletin_id)
 
 
 # --- plays: what the devices say they played -----------------------------------------------

@@ -12,8 +12,9 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nguon.bulletins.enums import Priority
+from nguon.bulletins.enums import ON_AIR, Priority
 from nguon.bulletins.models import Bulletin, BulletinRevision
+from nguon.bulletins.repository import BulletinFilter
 from nguon.bulletins.service import BulletinService
 from nguon.dispatch.models import ENDED, UNACKNOWLEDGED, DeliveryStatus
 from nguon.emergencies.repository import DeliveryTally, EmergencyRepository, EndpointDelivery
@@ -31,6 +32,9 @@ from nguon.kit.errors import Conflict
 from nguon.kit.settings import Settings
 
 DeliveryFilter = Literal["all", "stragglers"]
+LIVE = BulletinFilter(statuses=ON_AIR, priority=Priority.emergency)
+# The most emergencies followed at once; more than a few at a time would be a disaster.
+LIVE_SHOWN = 50
 
 
 def _total(tallies: Iterable[DeliveryTally]) -> int:
@@ -138,6 +142,16 @@ class EmergencyService:
                 next_cursor=_cursor(rows[-1]) if len(rows) == limit else None,
             ),
         )
+
+    async def live(self, actor: Principal, stragglers: int, now: datetime) -> list[EmergencyRead]:
+        """Every emergency on air that the actor may see, newest first, each with a page of at
+        most `stragglers` of its unconfirmed deliveries."""
+        on_air = await self.bulletins.search(actor, LIVE, LIVE_SHOWN, None)
+        return [
+            await self.status(actor, bulletin.id, "stragglers", stragglers, None, now)
+            for bulletin in on_air
+            if bulletin.translation_of is None
+        ]
 
     def _row(self, row: EndpointDelivery, now: datetime) -> EndpointDeliveryRead:
         return EndpointDeliveryRead(

@@ -152,7 +152,7 @@ async def upload_media(
     return answer
 
 
-async def _deliver(
+async def deliver_media(
     service: MediaService, actor: Principal, media_id: str, rendition: str
 ) -> Response:
     delivery = await service.delivery(actor, media_id, rendition)
@@ -169,7 +169,7 @@ async def _deliver(
     response_class=Response,
 )
 async def get_media(media_id: MediaId, service: Media, actor: AnyPrincipal) -> Response:
-    return await _deliver(service, actor, media_id, ORIGINAL)
+    return await deliver_media(service, actor, media_id, ORIGINAL)
 
 
 @router.get(
@@ -183,4 +183,4 @@ async def get_rendition(
     service: Media,
     actor: AnyPrincipal,
 ) -> Response:
-    return await _deliver(service, actor, media_id, rendition)
+    return await deliver_media(service, actor, media_id, rendition)
