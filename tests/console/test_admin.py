@@ -220,9 +220,14 @@ async def test_audit_filters_narrow_the_log_and_the_chain_verifies(
 
 
 async def test_statistics_show_the_numbers_of_the_api(
-    client: AsyncClient, sign_in_as: SignInAs, make_user: MakeUser, areas: list[AreaRecord]
+    client: AsyncClient,
+    sign_in_as: SignInAs,
+    make_user: MakeUser,
+    make_endpoint: MakeEndpoint,
+    areas: list[AreaRecord],
 ) -> None:
     commune = communes_of(areas, AN_GIANG)[0]
+    await make_endpoint("AG-STATS", "radio", commune)
     publisher = await make_user("stats.pub", Role.publisher, AN_GIANG)
     editor = await make_user("stats.ed", Role.editor, AN_GIANG)
     await publish(client, publisher, editor, text_bulletin(AN_GIANG))
@@ -241,6 +246,15 @@ async def test_statistics_show_the_numbers_of_the_api(
     assert category
     counts = re.findall(r'<td class="number">(\d+)</td>', category.group(0))
     assert [int(count) for count in counts] == list(report["bulletins"]["by_category"].values())
+    played = report["broadcast"]["communes"][0]
+    assert played["code"] == commune
+    shown = row(page.text, f"commune-{commune}")
+    numbers = re.findall(r'<td class="number">([^<]+)</td>', shown)
+    assert numbers[:3] == [
+        str(played["endpoints"]),
+        f"{played['played_minutes']:g}",
+        f"{played['required_minutes']:g}",
+    ]
     assert '<svg id="chart-category" role="img" aria-label="Tin theo lĩnh vực"' in page.text
     assert 'id="chart-level"' in page.text
     assert 'id="chart-communes"' in page.text
@@ -250,6 +264,10 @@ async def test_statistics_show_the_numbers_of_the_api(
     assert earlier.status_code == 422  # more than 366 days: the service's own refusal
     assert 'id="statistics-error"' in earlier.text
     assert 'value="2020-01-01"' in earlier.text
+    client.cookies.set("nguon_lang", "en")
+    english = await client.get("/console/statistics")
+    client.cookies.delete("nguon_lang")
+    assert '<svg id="chart-category" role="img" aria-label="Bulletins by category"' in english.text
     one_day = await client.get(
         "/console/statistics", params={"from": "2020-01-01", "to": "2020-01-01"}
     )
