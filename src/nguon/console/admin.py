@@ -37,7 +37,7 @@ Reader = Annotated[Principal, Depends(ConsoleAccess(READERS))]
 Admin = Annotated[Principal, Depends(ConsoleAccess(ADMIN))]
 StatsReader = Annotated[Principal, Depends(ConsoleAccess(STATS_READERS))]
 
-# The API's own largest pages: the console shows one page of each list.
+# The board and the accounts are one page each, as large as the API's; the audit log pages on.
 BOARD_SIZE = 1000
 ACCOUNTS_SHOWN = 500
 AUDIT_PAGE = 50
