@@ -3,9 +3,12 @@
 import re
 
 from httpx import AsyncClient, Response
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nguon.areas.sources import AreaRecord
+from nguon.audit.models import AuditRecord
+from nguon.console.admin import AUDIT_PAGE
 from nguon.identity.roles import Role
 from tests.bulletins.test_workflow import text_bulletin
 from tests.conftest import (
@@ -328,3 +331,38 @@ async def test_a_district_admin_sees_only_the_district(
     stats = await client.get("/console/statistics", params={"area": AN_GIANG})
     assert stats.status_code == 403
     assert PASSWORD not in stats.text
+
+
+async def test_the_audit_log_pages_on_and_a_broken_chain_says_where(
+    client: AsyncClient,
+    sign_in_as: SignInAs,
+    make_user: MakeUser,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    admin = await make_user("paging.api", Role.admin, AN_GIANG)
+    for _ in range(AUDIT_PAGE + 5):
+        refused = await client.post("/api/v1/keys", json={"name": "x"}, headers=admin)
+        assert refused.status_code == 422
+    await sign_in_as("paging.admin", Role.admin, AN_GIANG)
+    first = await client.get("/console/audit", params={"outcome": "rejected"})
+    shown = re.findall(r'<tr>\s*<th scope="row">(\d+)</th>', first.text)
+    assert len(shown) == AUDIT_PAGE
+    assert shown == sorted(shown, key=int, reverse=True)  # newest first
+    older = re.search(r'<a href="(/console/audit\?[^"]+)" id="audit-older"', first.text)
+    assert older
+    assert "outcome=rejected" in older.group(1)
+    rest = await client.get(older.group(1).replace("&amp;", "&"))
+    rest_shown = re.findall(r'<tr>\s*<th scope="row">(\d+)</th>', rest.text)
+    assert len(rest_shown) == 5
+    assert int(rest_shown[0]) < int(shown[-1])
+    assert 'id="audit-older"' not in rest.text
+
+    async with sessionmaker() as session:
+        await session.execute(
+            update(AuditRecord).where(AuditRecord.id == int(shown[-1])).values(actor="user:x")
+        )
+        await session.commit()
+    broken = await client.get("/console/audit/verify")
+    assert broken.status_code == 200
+    assert "Chuỗi nhật ký bị đứt" in broken.text
+    assert f"Bản ghi #{shown[-1]}: nội dung không khớp với mã băm: đã bị sửa" in broken.text

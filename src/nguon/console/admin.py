@@ -18,7 +18,7 @@ from nguon.audit.service import AuditFilter, AuditService, Outcome
 from nguon.console.endpoints import CONSOLE, keep_on_refusal
 from nguon.console.session import ConsoleAccess
 from nguon.console.translations import Language
-from nguon.console.web import HUB_TIME_ZONE, render, request_language
+from nguon.console.web import HUB_TIME_ZONE, render, request_language, translate_detail
 from nguon.endpoints.endpoints import READERS, Endpoints
 from nguon.identity.access import ADMIN, Identity
 from nguon.identity.principal import Principal
@@ -246,7 +246,12 @@ async def verify_audit(request: Request, session: Session, person: Admin) -> Res
     context = {"records": records, "outcomes": list(Outcome), "older": None, "typed": blank}
     keep_on_refusal(request, "audit.html", {**context, "refused": "verify"})
     checked, breaks = await service.verify_for(person)
-    verification = {"intact": not breaks, "checked": checked, "breaks": breaks}
+    language = request_language(request)
+    verification = {
+        "intact": not breaks,
+        "checked": checked,
+        "breaks": [(item.record_id, translate_detail(item.reason, language)) for item in breaks],
+    }
     return render(request, "audit.html", {**context, "verification": verification})
 
 
