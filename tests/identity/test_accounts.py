@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from nguon.areas.sources import AreaRecord
 from nguon.identity.models import ApiKey, User
 from nguon.identity.roles import Role
+from nguon.kit.errors import InvalidInput
 from tests.conftest import (
     AN_GIANG,
     LAI_CHAU,
@@ -17,6 +18,8 @@ from tests.conftest import (
     communes_of,
     count_users,
     districts_of,
+    identity_for,
+    operator,
 )
 
 
@@ -212,3 +215,12 @@ async def test_keys_take_only_machine_roles(client: AsyncClient, make_user: Make
         "Role endpoint is not for API keys: API keys take central or integration; "
         "endpoint is for endpoint keys, made when an endpoint is registered"
     )
+
+
+async def test_a_key_is_named_even_where_no_schema_checks_the_name(
+    sessionmaker: async_sessionmaker[AsyncSession], areas: list[AreaRecord]
+) -> None:
+    async with sessionmaker() as session:
+        identity = identity_for(session)
+        with pytest.raises(InvalidInput, match="Name the key after the system"):
+            await identity.create_key(await operator(session), "   ", Role.central, AN_GIANG)

@@ -3,10 +3,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from nguon.areas.levels import AreaLevel
 from nguon.audit.service import AuditFilter, AuditService, Outcome
 from nguon.identity.access import Admin
-from nguon.kit.errors import Forbidden
 from nguon.kit.schemas import INT64_MAX, Instant, ResponseModel
 from nguon.unit_of_work import Session
 
@@ -56,12 +54,8 @@ async def list_audit(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditPage:
-    # Console actions and attempts by unknown callers have no area; admins at province level
-    # and above see them.
-    sees_unscoped = actor_principal.area.level in (AreaLevel.central, AreaLevel.province)
-    records = await AuditService(session).search(
-        actor_principal.area.path,
-        sees_unscoped,
+    records = await AuditService(session).search_for(
+        actor_principal,
         AuditFilter(actor=actor, action=action, outcome=outcome, since=since, until=until),
         limit,
         before_id,
@@ -78,12 +72,7 @@ async def list_audit(
     "the chain is the whole hub's. `nguon audit verify` does the same and writes a checkpoint.",
 )
 async def verify_audit(session: Session, actor: Admin) -> AuditVerification:
-    if actor.area.level not in (AreaLevel.central, AreaLevel.province):
-        raise Forbidden(
-            f"{actor.label} administers {actor.area.code} ({actor.area.name}); the audit chain "
-            "is the whole hub's, checked by administrators at province level or above."
-        )
-    checked, breaks = await AuditService(session).verify()
+    checked, breaks = await AuditService(session).verify_for(actor)
     return AuditVerification(
         intact=not breaks,
         checked=checked,

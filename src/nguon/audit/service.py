@@ -21,9 +21,11 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nguon.areas.levels import AreaLevel
 from nguon.audit.models import AuditCheckpoint, AuditRecord
+from nguon.identity.principal import Principal
 from nguon.kit.db import lock_for_writing, utcnow
-from nguon.kit.errors import Conflict
+from nguon.kit.errors import Conflict, Forbidden
 
 GENESIS_HASH = "0" * 64
 # Appends write a checkpoint every this many records; `nguon audit verify` writes one too.
@@ -161,6 +163,24 @@ class AuditService:
         await self._checkpoint_if_due(record)
         await self.session.commit()
         return record
+
+    async def search_for(
+        self, reader: Principal, query: AuditFilter, limit: int, before_id: int | None
+    ) -> Sequence[AuditRecord]:
+        """What `reader` may see of the trail, newest first."""
+        # Console actions and attempts by unknown callers have no area; admins at province
+        # level and above see them.
+        sees_unscoped = reader.area.level in (AreaLevel.central, AreaLevel.province)
+        return await self.search(reader.area.path, sees_unscoped, query, limit, before_id)
+
+    async def verify_for(self, reader: Principal) -> tuple[int, list[AuditBreak]]:
+        """`verify`, for administrators at province level or above: the chain is the hub's."""
+        if reader.area.level not in (AreaLevel.central, AreaLevel.province):
+            raise Forbidden(
+                f"{reader.label} administers {reader.area.code} ({reader.area.name}); the audit "
+                "chain is the whole hub's, checked by administrators at province level or above."
+            )
+        return await self.verify()
 
     async def search(
         self,

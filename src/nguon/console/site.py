@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from nguon.console.admin import router as admin_pages
 from nguon.console.commune import router as commune_pages
 from nguon.console.endpoints import router as session_pages
 from nguon.console.media import router as media_files
@@ -14,5 +15,6 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     publishing_pages,
     review_pages,
     commune_pages,
+    admin_pages,
     media_files,
 )

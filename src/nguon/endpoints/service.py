@@ -30,6 +30,7 @@ from nguon.kit.errors import Conflict, InvalidInput, NotFound
 from nguon.kit.settings import Settings
 
 EndpointState = Literal["offline", "stale"]
+Liveness = Literal["online", "stale", "offline"]
 # The playlist ETag is "<version>.<digest>", weak (W/) when a proxy has re-encoded the body.
 PLAYLIST_ETAG = re.compile(r'^(?:W/)?"?([0-9]{1,10})\.')
 LARGEST_VERSION = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL
@@ -66,6 +67,13 @@ class EndpointView:
     heartbeat: EndpointHeartbeat | None
     online: bool
     stale: bool
+
+    @property
+    def liveness(self) -> Liveness:
+        """One word for the board: a silent endpoint is offline whatever playlist it holds."""
+        if not self.online:
+            return "offline"
+        return "stale" if self.stale else "online"
 
 
 @dataclass(frozen=True, slots=True)

@@ -227,6 +227,8 @@ class IdentityService:
     async def create_key(
         self, actor: Principal, name: str, role: Role, area_code: str
     ) -> tuple[ApiKey, NewApiKey]:
+        if not name.strip():
+            raise InvalidInput("Name the key after the system that will use it.")
         if refusal := wrong_holder(role, Holder.api_key):
             raise InvalidInput(refusal)
         area = await self.areas.get_by_code(area_code)
