@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from httpx import ASGITransport, AsyncClient
 from moto.server import ThreadedMotoServer
 from pydantic import SecretStr
@@ -21,6 +22,7 @@ from nguon.audit.service import audit_session_info
 from nguon.demo.service import LEGACY_CSV
 from nguon.endpoints.schemas import EndpointCreate
 from nguon.endpoints.service import EndpointService
+from nguon.identity import credentials
 from nguon.identity.credentials import ApiKeyHasher, TokenCodec
 from nguon.identity.models import User
 from nguon.identity.principal import AreaScope, Principal
@@ -153,6 +155,24 @@ def with_s3(settings: Settings, endpoint: str) -> Settings:
 
 
 # --- areas and accounts -------------------------------------------------------------------
+
+# What the hub hashes passwords with; test_accounts checks the parameters that accounts get.
+PRODUCTION_PASSWORD_HASHER = credentials._hasher
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Argon2 at its cheapest for the suite's many accounts: the production parameters cost a
+    core for a good part of a second per hash and per sign-in, and prove nothing more here."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(credentials, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+        yield
+
+
+@pytest.fixture
+def production_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(credentials, "_hasher", PRODUCTION_PASSWORD_HASHER)
+
 
 AN_GIANG = "91"
 LAI_CHAU = "12"
