@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from httpx import ASGITransport, AsyncClient
 from moto.server import ThreadedMotoServer
 from pydantic import SecretStr
@@ -15,12 +16,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from nguon.app import create_app
+from nguon.areas.models import Area
 from nguon.areas.service import AreaService
 from nguon.areas.sources import AreaRecord, current_units, units_from_csv
 from nguon.audit.service import audit_session_info
 from nguon.demo.service import LEGACY_CSV
 from nguon.endpoints.schemas import EndpointCreate
 from nguon.endpoints.service import EndpointService
+from nguon.identity import credentials
 from nguon.identity.credentials import ApiKeyHasher, TokenCodec
 from nguon.identity.models import User
 from nguon.identity.principal import AreaScope, Principal
@@ -69,21 +72,73 @@ async def migrated_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-async def empty_tables(engine: AsyncEngine) -> None:
-    tables = [table.name for table in reversed(metadata.sorted_tables)]
+async def empty_tables(engine: AsyncEngine, keep: frozenset[str] = frozenset()) -> None:
+    """Empty every table but those in `keep` (which no other table may be emptied under)."""
+    tables = [table.name for table in reversed(metadata.sorted_tables) if table.name not in keep]
     async with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
+        if "areas" not in keep:
             # The areas' self-reference would refuse a plain delete of the whole table.
             await connection.execute(text("UPDATE areas SET parent_id = NULL"))
-            for table in tables:
-                await connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608
+        # DELETE rather than TRUNCATE on PostgreSQL too: truncating every table takes most of a
+        # second, deleting the few rows a test leaves a few milliseconds.
+        for table in tables:
+            await connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608
+        if engine.dialect.name == "postgresql":
+            # What RESTART IDENTITY would do: ids start again from 1 (SQLite's follow the rows).
+            await connection.execute(
+                text(
+                    "SELECT setval(sequence.oid, 1, false) FROM pg_depend"
+                    " JOIN pg_class sequence ON sequence.oid = pg_depend.objid"
+                    " JOIN pg_class owner ON owner.oid = pg_depend.refobjid"
+                    " WHERE sequence.relkind = 'S' AND owner.relname = ANY(:tables)"
+                ),
+                {"tables": tables},
+            )
+
+
+AreasState = list[tuple[object, ...]]
+
+
+async def areas_state(engine: AsyncEngine) -> AreasState:
+    """Every row of the areas table, and on PostgreSQL where its id sequence stands: equal
+    states give the same answers and the same ids to the units a test goes on to create."""
+    async with engine.connect() as connection:
+        rows = await connection.execute(select(Area.__table__).order_by(Area.id))
+        state = [tuple(row) for row in rows]
+        if engine.dialect.name == "postgresql":
+            sequence = await connection.scalar(
+                text("SELECT pg_sequence_last_value(pg_get_serial_sequence('areas', 'id'))")
+            )
+            state.append((sequence,))
+    return state
+
+
+class LoadedAreas:
+    """The areas table as the `areas` fixture left it. Importing the demo units takes longer
+    than most tests, so a test that asks for them keeps the table of the test before if it
+    is still in exactly that state; any other test starts from an empty table."""
+
+    def __init__(self) -> None:
+        self.state: AreasState | None = None
+
+    async def keep(self, engine: AsyncEngine, wanted: bool) -> bool:
+        kept = wanted and self.state is not None and await areas_state(engine) == self.state
+        if not kept:
+            self.state = None
+        return kept
+
+
+@pytest.fixture(scope="session")
+def loaded_areas() -> LoadedAreas:
+    return LoadedAreas()
 
 
 @pytest.fixture
-async def engine(migrated_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
-    await empty_tables(migrated_engine)
+async def engine(
+    migrated_engine: AsyncEngine, loaded_areas: LoadedAreas, request: pytest.FixtureRequest
+) -> AsyncEngine:
+    kept = await loaded_areas.keep(migrated_engine, "areas" in request.fixturenames)
+    await empty_tables(migrated_engine, keep=frozenset({"areas"}) if kept else frozenset())
     return migrated_engine
 
 
@@ -154,6 +209,24 @@ def with_s3(settings: Settings, endpoint: str) -> Settings:
 
 # --- areas and accounts -------------------------------------------------------------------
 
+# What the hub hashes passwords with; test_accounts checks the parameters that accounts get.
+PRODUCTION_PASSWORD_HASHER = credentials._hasher
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Argon2 at its cheapest for the suite's many accounts: the production parameters cost a
+    core for a good part of a second per hash and per sign-in, and prove nothing more here."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(credentials, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+        yield
+
+
+@pytest.fixture
+def production_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(credentials, "_hasher", PRODUCTION_PASSWORD_HASHER)
+
+
 AN_GIANG = "91"
 LAI_CHAU = "12"
 
@@ -165,12 +238,17 @@ def demo_area_records() -> list[AreaRecord]:
 
 @pytest.fixture
 async def areas(
-    sessionmaker: async_sessionmaker[AsyncSession], demo_area_records: list[AreaRecord]
+    sessionmaker: async_sessionmaker[AsyncSession],
+    demo_area_records: list[AreaRecord],
+    engine: AsyncEngine,
+    loaded_areas: LoadedAreas,
 ) -> list[AreaRecord]:
     """An Giang (current, two tiers) and Lai Châu (legacy, three tiers) loaded."""
-    async with sessionmaker() as session:
-        await AreaService(session).import_records(demo_area_records)
-        await session.commit()
+    if loaded_areas.state is None:
+        async with sessionmaker() as session:
+            await AreaService(session).import_records(demo_area_records)
+            await session.commit()
+        loaded_areas.state = await areas_state(engine)
     return demo_area_records
 
 

@@ -1,4 +1,5 @@
-"""The `nguon` command line, run as an operator runs it: a separate process."""
+"""The `nguon` command line as an operator runs it; where the environment a process starts in
+is the point, in a separate process."""
 
 import os
 import re
@@ -14,7 +15,8 @@ from typer.testing import CliRunner
 from nguon.cli import app as cli
 from nguon.demo.service import DEMO_PASSWORD, LEGACY_CSV
 from nguon.identity.roles import Holder, Role, roles_for
-from tests.conftest import AN_GIANG, TEST_SECRET
+from tests.commands import nguon
+from tests.conftest import AN_GIANG
 
 COMMANDS = [
     [],
@@ -34,17 +36,6 @@ COMMANDS = [
     ["endpoints"],
     ["endpoints", "create"],
 ]
-
-
-def nguon(
-    database_url: str, *args: str, data_dir: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NGUON_DATABASE_URL": database_url, "NGUON_SECRET_KEY": TEST_SECRET}
-    if data_dir is not None:
-        env["NGUON_DATA_DIR"] = str(data_dir)
-    return subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "nguon", *args], capture_output=True, text=True, env=env, check=False
-    )
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "nguon")

@@ -1,9 +1,5 @@
 """Every state-changing request leaves an audit record; the chain shows tampering."""
 
-import os
-import subprocess
-import sys
-
 from httpx import AsyncClient
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -11,7 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from nguon.audit.models import AuditRecord
 from nguon.audit.service import AuditService
 from nguon.identity.roles import Role
-from tests.conftest import AN_GIANG, LAI_CHAU, TEST_SECRET, MakeUser
+from tests.commands import nguon
+from tests.conftest import AN_GIANG, LAI_CHAU, MakeUser
 
 
 async def create_viewers(
@@ -130,13 +127,6 @@ async def test_chain_is_intact_after_normal_use(
     assert breaks == []
 
 
-def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NGUON_DATABASE_URL": database_url, "NGUON_SECRET_KEY": TEST_SECRET}
-    return subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "nguon", *args], capture_output=True, text=True, env=env, check=False
-    )
-
-
 async def test_verify_names_an_edited_record(
     client: AsyncClient,
     make_user: MakeUser,
@@ -145,7 +135,7 @@ async def test_verify_names_an_edited_record(
 ) -> None:
     admin = await make_user("tamper.admin", Role.admin, AN_GIANG)
     await create_viewers(client, admin, ("ddd", "eee"))
-    intact = run_cli(database_url, "audit", "verify")
+    intact = nguon(database_url, "audit", "verify")
     assert intact.returncode == 0, intact.stderr
     assert "intact" in intact.stdout
     victim = (await records(sessionmaker))[-2]
@@ -154,7 +144,7 @@ async def test_verify_names_an_edited_record(
             update(AuditRecord).where(AuditRecord.id == victim.id).values(actor="user:someone-else")
         )
         await session.commit()
-    broken = run_cli(database_url, "audit", "verify")
+    broken = nguon(database_url, "audit", "verify")
     assert broken.returncode == 1
     assert f"record {victim.id}: its content does not match its hash" in broken.stderr
 
@@ -172,7 +162,7 @@ async def test_verify_names_the_gap_left_by_a_deleted_record(
     async with sessionmaker() as session:
         await session.execute(text("DELETE FROM audit_records WHERE id = :id"), {"id": deleted.id})
         await session.commit()
-    broken = run_cli(database_url, "audit", "verify")
+    broken = nguon(database_url, "audit", "verify")
     assert broken.returncode == 1
     assert f"record {follower.id}: does not follow the record before it" in broken.stderr
 

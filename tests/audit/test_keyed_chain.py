@@ -16,7 +16,8 @@ from nguon.audit.service import (
     plain_hash,
 )
 from nguon.identity.roles import Role
-from tests.audit.test_audit import create_viewers, records, run_cli
+from tests.audit.test_audit import create_viewers, records
+from tests.commands import nguon
 from tests.conftest import AN_GIANG, MakeUser, communes_of
 
 
@@ -42,7 +43,7 @@ async def test_a_fresh_chain_verifies_and_is_checkpointed(
     answer = await client.get("/api/v1/audit/verify", headers=admin)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"intact": True, "checked": 3, "breaks": []}
-    intact = run_cli(database_url, "audit", "verify")
+    intact = nguon(database_url, "audit", "verify")
     assert intact.returncode == 0, intact.stderr
     assert "audit chain intact: 3 records, checkpoint at #3" in intact.stdout
 
@@ -55,13 +56,13 @@ async def test_deleting_the_newest_records_is_detected(
 ) -> None:
     admin = await make_user("tail.admin", Role.admin, AN_GIANG)
     await create_viewers(client, admin, ("mmm", "nnn", "ooo"))
-    assert run_cli(database_url, "audit", "verify").returncode == 0  # checkpoint at #4
+    assert nguon(database_url, "audit", "verify").returncode == 0  # checkpoint at #4
     await create_viewers(client, admin, ("ppp",))
     newest = (await records(sessionmaker))[-1].id
     async with sessionmaker() as session:
         await session.execute(delete(AuditRecord).where(AuditRecord.id >= newest - 2))
         await session.commit()
-    broken = run_cli(database_url, "audit", "verify")
+    broken = nguon(database_url, "audit", "verify")
     assert broken.returncode == 1
     assert (
         f"the chain ends at #{newest - 3} but checkpoint #1 says #{newest - 1} existed: "
@@ -99,7 +100,7 @@ async def test_a_chain_recomputed_without_the_key_is_detected(
     admin = await make_user("rewrite.admin", Role.admin, AN_GIANG)
     await create_viewers(client, admin, ("qqq", "rrr"))
     await rewrite_without_the_key(sessionmaker)
-    broken = run_cli(database_url, "audit", "verify")
+    broken = nguon(database_url, "audit", "verify")
     assert broken.returncode == 1
     assert "record 1: its hash is a plain SHA-256, not the hub's keyed hash" in broken.stderr
     assert "audit chain BROKEN: 3 problem(s) in 3 records" in broken.stderr
@@ -113,11 +114,11 @@ async def test_a_forged_checkpoint_is_detected(
 ) -> None:
     admin = await make_user("forge.admin", Role.admin, AN_GIANG)
     await create_viewers(client, admin, ("sss",))
-    assert run_cli(database_url, "audit", "verify").returncode == 0
+    assert nguon(database_url, "audit", "verify").returncode == 0
     async with sessionmaker() as session:
         await session.execute(update(AuditCheckpoint).values(record_id=1))  # hide the tail
         await session.commit()
-    broken = run_cli(database_url, "audit", "verify")
+    broken = nguon(database_url, "audit", "verify")
     assert broken.returncode == 1
     assert "checkpoint #1 was not written under the hub's key" in broken.stderr
 
@@ -140,14 +141,14 @@ async def test_rekey_keys_a_chain_from_before_the_key_once(
         await session.commit()
     # The upgraded hub appends keyed records after them.
     await create_viewers(client, admin, ("uuu",))
-    assert run_cli(database_url, "audit", "verify").returncode == 1
-    keyed = run_cli(database_url, "audit", "rekey")
+    assert nguon(database_url, "audit", "verify").returncode == 1
+    keyed = nguon(database_url, "audit", "rekey")
     assert keyed.returncode == 0, keyed.stderr
     assert "2 record(s) written before the key rewritten" in keyed.stdout
-    intact = run_cli(database_url, "audit", "verify")
+    intact = nguon(database_url, "audit", "verify")
     assert intact.returncode == 0, intact.stderr
     assert "audit chain intact: 4 records" in intact.stdout  # the rekey itself is recorded
-    again = run_cli(database_url, "audit", "rekey")
+    again = nguon(database_url, "audit", "rekey")
     assert "already keyed" in again.stdout
 
 
@@ -163,7 +164,7 @@ async def test_rekey_refuses_plain_records_after_keyed_ones(
         newest = (await session.scalars(select(AuditRecord).order_by(AuditRecord.id))).all()[-1]
         newest.hash = plain_hash(newest)
         await session.commit()
-    refused = run_cli(database_url, "audit", "rekey")
+    refused = nguon(database_url, "audit", "rekey")
     assert refused.returncode == 1
     assert f"Record {newest.id} has a plain SHA-256 hash after records the hub keyed" in (
         refused.stderr

@@ -1,8 +1,5 @@
 """The registry of radios and displays, and the keys they call the hub with."""
 
-import os
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -13,7 +10,8 @@ from nguon.areas.sources import AreaRecord
 from nguon.endpoints.windows import WEEKDAYS
 from nguon.identity.roles import Role
 from tests.bulletins.test_workflow import text_bulletin
-from tests.conftest import AN_GIANG, LAI_CHAU, TEST_SECRET, MakeUser, communes_of, districts_of
+from tests.commands import nguon
+from tests.conftest import AN_GIANG, LAI_CHAU, MakeUser, communes_of, districts_of
 
 PROBLEM = "application/problem+json"
 
@@ -185,27 +183,20 @@ async def test_bulletins_may_target_endpoints_of_their_area(
 async def test_endpoint_from_the_console(
     engine: AsyncEngine, database_url: str, client: AsyncClient
 ) -> None:
-    env = {**os.environ, "NGUON_DATABASE_URL": database_url, "NGUON_SECRET_KEY": TEST_SECRET}
-
-    def nguon(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "nguon", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-
-    assert nguon("areas", "import", "--current", "--province", AN_GIANG).returncode == 0
+    assert (
+        nguon(database_url, "areas", "import", "--current", "--province", AN_GIANG).returncode == 0
+    )
     commune = "30292"
-    made = nguon("endpoints", "create", "AG-BG-1", "--kind", "display", "--profile", "border_gate",
-                 "--area", commune)  # fmt: skip
+    made = nguon(database_url, "endpoints", "create", "AG-BG-1", "--kind", "display",
+                 "--profile", "border_gate", "--area", commune)  # fmt: skip
     assert made.returncode == 0, made.stderr
     assert "windows 07:00-11:00; 14:00-18:00" in made.stdout
     key = made.stdout.strip().splitlines()[-1]
     me = await client.get("/api/v1/device/me", headers={"X-Api-Key": key})
     assert me.status_code == 200
     assert me.json()["profile"] == "border_gate"
-    refused = nguon("endpoints", "create", "AG-X", "--kind", "display", "--area", commune)
+    refused = nguon(
+        database_url, "endpoints", "create", "AG-X", "--kind", "display", "--area", commune
+    )
     assert refused.returncode == 1
     assert refused.stderr.strip() == "error: A display needs a profile: eboard or border_gate."

@@ -52,6 +52,7 @@ async def test_admin_creates_an_account_in_its_province(
     assert login.status_code == 200
 
 
+@pytest.mark.usefixtures("production_password_hashing")
 async def test_password_is_stored_with_argon2(
     make_user: MakeUser, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -61,7 +62,8 @@ async def test_password_is_stored_with_argon2(
             select(User.password_hash).where(User.username == "hashcheck")
         )
     assert stored is not None
-    assert stored.startswith("$argon2id$")
+    # Argon2id with RFC 9106's second recommended option: 64 MiB, three passes, four lanes.
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
 
 
 async def test_admin_cannot_create_accounts_outside_its_area(

@@ -1,5 +1,6 @@
 """Passwords (argon2id), access tokens (JWT, HS256) and API keys (keyed SHA-256)."""
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -15,8 +16,6 @@ from nguon.kit.errors import Unauthenticated
 from nguon.kit.schemas import ROW_ID_MAX
 
 _hasher = PasswordHasher()
-# Verified when the username is unknown, so that a failed login takes as long either way.
-_UNKNOWN_USER_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 API_KEY_SCHEME = "ngn"
 _PREFIX_BYTES = 6
@@ -26,9 +25,20 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+@functools.cache
+def _unknown_user_hash() -> str:
+    """Verified when the username is unknown, so that a failed login takes as long either way.
+
+    Made on first need rather than at import: every command would otherwise pay for a hash
+    before doing anything, signing in or not."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _UNKNOWN_USER_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or _unknown_user_hash(), password) and bool(
+            password_hash
+        )
     except (VerificationError, InvalidHashError):
         return False
 
