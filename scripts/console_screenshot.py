@@ -1,4 +1,4 @@
-"""Writes docs/console.png, the README's picture of the console: the editor's home page at
+"""Writes docs/console.png, the README's picture of the console: the commune chair's queue at
 desktop width, on the browser tests' data (the demo's), served by a real `nguon serve` on a
 fresh SQLite database and shot by Debian's Chromium (/usr/bin/chromium), as the tests do.
 
@@ -29,7 +29,8 @@ async def main() -> None:
                 chromium() as browser,
             ):
                 page = await browser.new_page(viewport=DESKTOP)
-                await sign_in(page, hub, "editor")
+                await sign_in(page, hub, "chair")
+                await page.goto(f"{hub}/console/commune")
                 await page.screenshot(path=PICTURE)
         finally:
             await engine.dispose()
