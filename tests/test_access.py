@@ -172,13 +172,26 @@ async def test_area_scoped_reads_answer_by_role_and_area(
         "/api/v1/endpoints/SCOPE-RADIO/playlist?at=2026-12-24T19:30:00%2B07:00",
         "/api/v1/endpoints/SCOPE-RADIO",
     )
-    answers = {}
+    # The console's pages of the same queue, programme and preview.
+    pages = {
+        0: f"/console/commune?code={commune}",
+        2: f"/console/programme?code={commune}",
+        4: f"/console/preview?code={commune}&endpoint=SCOPE-RADIO&at=2026-12-24T19:30",
+    }
+    answers, page_answers = {}, {}
     for number, (who, (role, area)) in enumerate(people.items()):
         headers = await make_user(f"scope.{number}", role, area)
         answers[who] = tuple(
             [(await client.get(path, headers=headers)).status_code for path in paths]
         )
+        assert (await sign_in(client, f"scope.{number}")).status_code == 303
+        page_answers[who] = {
+            column: (await client.get(page)).status_code for column, page in pages.items()
+        }
     assert answers == AREA_ANSWERS
+    assert page_answers == {
+        who: {column: answer[column] for column in pages} for who, answer in AREA_ANSWERS.items()
+    }
 
 
 # --- the console: the same guards, met through a session cookie ----------------------------
@@ -257,4 +270,4 @@ async def test_each_console_page_admits_exactly_the_roles_of_its_guard(
                     "location", ""
                 ), (method, route.path, role)
                 checked += 1
-    assert checked >= len(USER_ROLES)
+    assert checked >= len(USER_ROLES) * 30
