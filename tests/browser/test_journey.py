@@ -13,10 +13,23 @@ import httpx
 from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.browser.hub import OTHER_CHAIR, PASSWORD, communes, sign_in
+from tests.browser.test_pages import check_page
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 RECORDING = Path(__file__).resolve().parents[1] / "fixtures" / "media" / "tone.mp3"
 TITLE = "Lịch phun thuốc diệt muỗi tại ấp Long Hòa"
+
+
+class Checked:
+    """The pages met on the way that no menu links to, checked as the menu's pages are
+    (axe-core, labels, a phone's width) and shot as artefacts; what is wrong with them."""
+
+    def __init__(self, artefacts: Path) -> None:
+        self.artefacts = artefacts
+        self.problems: list[str] = []
+
+    async def __call__(self, page: Page, name: str) -> None:
+        self.problems += await check_page(page, f"journey-{name}", self.artefacts)
 
 
 def on_air_from() -> datetime:
@@ -61,7 +74,7 @@ async def signed_in(context: BrowserContext, hub: str, username: str) -> Page:
     return page
 
 
-async def compose_and_send(page: Page, hub: str, commune: str) -> str:
+async def compose_and_send(page: Page, hub: str, commune: str, check: Checked) -> str:
     """The publisher's part; the new bulletin's id."""
     await page.get_by_role("link", name="Tạo tin").first.click()
     await page.wait_for_url(f"{hub}/console/bulletins/new")
@@ -80,25 +93,28 @@ async def compose_and_send(page: Page, hub: str, commune: str) -> str:
     assert await progress.evaluate("bar => bar.value === bar.max && bar.max > 0")
     await page.get_by_role("button", name="Tạo tin").click()
     await page.wait_for_url("**/edit")
+    await check(page, "edit")
     await page.get_by_role("button", name="Gửi duyệt").click()
     await page.wait_for_url(lambda url: url.rstrip("/").rsplit("/", 1)[-1] != "edit")
     await expect(page.locator("#bulletin-status")).to_contain_text("chờ duyệt")
+    await check(page, "submitted")
     return page.url.rsplit("/", 1)[-1]
 
 
-async def approve(page: Page, hub: str, bulletin_id: str) -> None:
+async def approve(page: Page, hub: str, bulletin_id: str, check: Checked) -> None:
     """The editor's part: from the review queue, listen, approve."""
     await page.get_by_role("link", name="Tin chờ duyệt").click()
     await page.locator("#review-submitted").get_by_role("link", name=TITLE).click()
     await page.wait_for_url(f"{hub}/console/bulletins/{bulletin_id}")
     # The recording plays in the page, from the hub itself.
     await expect(page.locator("audio[controls]")).to_have_count(1)
+    await check(page, "to-approve")
     await page.get_by_role("button", name="Duyệt").click()
     await expect(page.locator("#bulletin-status")).to_contain_text("Đã duyệt")
 
 
 async def put_commune_first_and_programme(
-    page: Page, hub: str, own: str, province: str, bulletin_id: str
+    page: Page, hub: str, own: str, province: str, bulletin_id: str, check: Checked
 ) -> datetime:
     """The chair's part: the commune's item before the province's, then the bulletin into the
     first morning window after it goes on air; the slot chosen."""
@@ -113,6 +129,7 @@ async def put_commune_first_and_programme(
         await own_row.locator("button.move-up").focus()
         async with page.expect_navigation():
             await page.keyboard.press("Enter")
+    await check(page, "order-not-saved")
     async with page.expect_navigation():
         await page.get_by_role("button", name="Lưu thứ tự").click()
 
@@ -125,6 +142,7 @@ async def put_commune_first_and_programme(
     async with page.expect_navigation():
         await page.get_by_role("button", name="Thêm vào chương trình").click()
     await expect(page.locator(f"li.entry[data-bulletin='{bulletin_id}']")).to_have_count(1)
+    await check(page, "programmed")
     return slot
 
 
@@ -140,8 +158,9 @@ def played(playlist: dict[str, Any]) -> list[str]:
 
 
 async def test_a_bulletin_goes_from_the_publisher_to_the_commune_radio(
-    hub: str, context: BrowserContext, browser: Browser
+    hub: str, context: BrowserContext, browser: Browser, artefacts: Path
 ) -> None:
+    check = Checked(artefacts)
     commune, next_commune = communes()[:2]
     async with httpx.AsyncClient(base_url=hub, timeout=30) as api:
         editor_api = await api_token(api, "editor")
@@ -152,15 +171,15 @@ async def test_a_bulletin_goes_from_the_publisher_to_the_commune_radio(
         own = await priority_on_air(api, chair_api, chair_api, "Họp dân ấp Long Hòa")
 
         publisher = await signed_in(context, hub, "publisher")
-        bulletin_id = await compose_and_send(publisher, hub, commune)
+        bulletin_id = await compose_and_send(publisher, hub, commune, check)
 
         editor_context = await browser.new_context()
         editor = await signed_in(editor_context, hub, "editor")
-        await approve(editor, hub, bulletin_id)
+        await approve(editor, hub, bulletin_id, check)
 
         chair_context = await browser.new_context()
         chair = await signed_in(chair_context, hub, "chair")
-        slot = await put_commune_first_and_programme(chair, hub, own, province, bulletin_id)
+        slot = await put_commune_first_and_programme(chair, hub, own, province, bulletin_id, check)
 
         queue = await api.get(f"/api/v1/communes/{commune}/queue", headers=chair_api)
         order = [str(item["bulletin_id"]) for item in queue.json()["items"]]
@@ -193,6 +212,7 @@ async def test_a_bulletin_goes_from_the_publisher_to_the_commune_radio(
         refused = await other.goto(f"{hub}/console/commune?code={commune}")
         assert refused is not None
         assert refused.status == 403
+        await check(other, "refused")
         await expect(other.get_by_role("alert")).to_contain_text("không được thao tác trên")
         # The commune's own item is the commune's: not found, as on the API.
         other_api = await api_token(api, OTHER_CHAIR)
@@ -205,3 +225,4 @@ async def test_a_bulletin_goes_from_the_publisher_to_the_commune_radio(
         assert next_commune in await other.content()
         for opened in (editor_context, chair_context, other_context):
             await opened.close()
+    assert check.problems == [], "\n".join(check.problems)
