@@ -133,7 +133,7 @@ async def test_a_taken_username_is_refused_in_vietnamese_keeping_what_was_typed(
 
     unchosen = await new_user(client, token, "chua.chon", role="")
     assert unchosen.status_code == 422
-    assert "Hãy chọn một vai trò: admin, appraiser" in unchosen.text
+    assert "Hãy chọn một vai trò: quản trị, thẩm định" in unchosen.text
     assert 'value="chua.chon"' in unchosen.text
     short = await new_user(client, token, "ngan.qua", password="short")
     assert short.status_code == 422

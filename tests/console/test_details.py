@@ -243,14 +243,14 @@ def _refusal(action: Callable[[], object]) -> str:
         ),
         (
             str(wrong_holder(Role.integration, Holder.user)),
-            "Vai trò integration không dành cho user accounts: user accounts chỉ nhận vai trò "
-            "admin, editor, appraiser, publisher, commune_chair or viewer; vai trò integration "
-            "dành cho API keys.",
+            "Vai trò hệ thống cung cấp tin không dành cho user accounts: user accounts chỉ nhận "
+            "vai trò quản trị, biên tập, thẩm định, cung cấp tin, Chủ tịch UBND xã hoặc xem; "
+            "vai trò hệ thống cung cấp tin dành cho API keys.",
         ),
         (
             "Cannot approve bulletin 7: it is draft, and approve needs appraised or submitted.",
-            "Không thể approve tin 7: tin đang ở trạng thái draft, mà approve cần "
-            "appraised or submitted.",
+            "Không thể duyệt tin 7: tin đang ở trạng thái bản nháp, mà duyệt cần "
+            "đã thẩm định hoặc chờ duyệt.",
         ),
     ],
 )
@@ -305,3 +305,16 @@ async def test_a_form_field_that_breaks_its_rule_is_refused_in_vietnamese(
     assert english.json()["detail"] == (
         "1 invalid field(s): body.username: must be at most 64 characters"
     )
+
+
+def test_the_hubs_own_words_inside_a_refusal_are_translated_and_names_are_not() -> None:
+    """A status, a kind or an action named in a detail reads in Vietnamese; a person's name or
+    a bulletin's id stays as it is, even where it spells one of those words."""
+    detail = (
+        "Cannot appraise bulletin draft: it is draft, and appraise needs submitted or appraised."
+    )
+    assert translate_detail(detail, "vi") == (
+        "Không thể thẩm định tin draft: tin đang ở trạng thái bản nháp, "
+        "mà thẩm định cần chờ duyệt hoặc đã thẩm định."
+    )
+    assert translate_detail(detail, "en") == detail

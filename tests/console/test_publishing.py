@@ -223,7 +223,7 @@ async def test_an_audio_bulletin_without_its_file_is_refused_and_a_bad_file_is_t
         data=compose_form(token, communes_of(areas, district)[0], kind="audio", body=""),
     )
     assert refused.status_code == 422
-    assert "Tin dạng audio cần kèm ít nhất một tệp audio" in refused.text
+    assert "Tin dạng âm thanh cần kèm ít nhất một tệp âm thanh" in refused.text
     not_media = await client.post(
         "/console/media",
         files={"file": ("note.txt", b"not a sound at all, only words" * 20, "text/plain")},
@@ -357,4 +357,4 @@ async def test_a_commune_chair_writes_text_bulletins_but_uploads_nothing_as_on_t
         headers={"X-CSRF-Token": token},
     )
     assert refused.status_code == 403
-    assert "việc này cần vai trò editor, publisher" in refused.text
+    assert "việc này cần vai trò biên tập, cung cấp tin" in refused.text

@@ -157,7 +157,7 @@ async def test_an_appraiser_appraises_what_the_editor_may_not_approve_yet(
     assert "Không có tin nào đang chờ." in (await client.get("/console/review")).text
     again = await press(client, bulletin_id, "appraise", token)
     assert again.status_code == 409
-    assert "tin đang ở trạng thái appraised" in again.text
+    assert "tin đang ở trạng thái đã thẩm định" in again.text
 
     editor_token = await sign_in_as("review.later", Role.editor, AN_GIANG)
     assert (await press(client, bulletin_id, "approve", editor_token)).status_code == 303

@@ -92,8 +92,30 @@ def translate_detail(detail: str, language: Language) -> str:
         return translated
     for pattern, wording in _detail_patterns():
         if match := pattern.match(detail):
-            return wording.format(**match.groupdict())
+            values = {
+                slot: _value_in(value, language) if slot.endswith(NAMED_VALUES) else value
+                for slot, value in match.groupdict().items()
+            }
+            return wording.format(**values)
     return detail
+
+
+# Slots that carry the hub's own words (a status, a kind, an action, a role, a level), which the
+# catalogue also translates; names, codes and times are left as they are.
+NAMED_VALUES = (
+    "action", "status", "kind", "names", "needed", "level", "role", "roles", "allowed", "wanted",
+    "priority", "expected",
+)  # fmt: skip
+
+
+def _value_in(value: str, language: Language) -> str:
+    """A word of the hub in the person's language; a list of them (`a or b`, `a, b`) each."""
+    words = translations(language)
+    for joiner in (" or ", ", "):
+        if joiner in value:
+            said = words.gettext(joiner)
+            return said.join(_value_in(part, language) for part in value.split(joiner))
+    return words.gettext(value)
 
 
 def render(
