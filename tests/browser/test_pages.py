@@ -122,3 +122,26 @@ async def test_the_sign_in_page_is_accessible_in_both_languages_and_when_refused
     assert await page.get_by_label("Username").is_visible()
     problems += await check_page(page, "signed-out-sign-in-en", artefacts)
     assert not problems, "\n".join(problems)
+
+
+async def test_the_pages_behind_the_departments_buttons_are_accessible(
+    hub: str, context: BrowserContext, artefacts: Path
+) -> None:
+    """The page that shows a new API key once, and the audit log with its chain checked: no menu
+    links to them, so they are reached through their buttons."""
+    page = await context.new_page()
+    await sign_in(page, hub, "admin")
+    await page.goto(f"{hub}/console/users")
+    await page.fill("#new-key-name", "Hệ thống tin của Sở Nông nghiệp")
+    await page.select_option("#new-key-role", "integration")
+    await page.fill("#new-key-area", "91")
+    await page.click("#create-key")
+    secret = page.locator("#new-key-secret")
+    await secret.wait_for()
+    assert len((await secret.inner_text()).strip()) > 20
+    problems = await check_page(page, "admin-key-created", artefacts)
+    await page.goto(f"{hub}/console/audit")
+    await page.get_by_role("button", name="Kiểm tra chuỗi").click()
+    await page.locator("#verify-ok").wait_for()
+    problems += await check_page(page, "admin-audit-verified", artefacts)
+    assert not problems, "\n".join(problems)
