@@ -96,9 +96,7 @@ def install_refusal_pages(app: FastAPI) -> None:
         shown = {
             **context,
             "error": translate_detail(detail, language),
-            "field_errors": {
-                field["field"].rsplit(".", 1)[-1]: field["message"] for field in fields
-            },
+            "field_errors": {field["field"]: field["message"] for field in fields},
         }
         return render(request, template, shown, error.status)
 

@@ -129,7 +129,8 @@ class SessionRenewal:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        # Only console pages renew a session: the devices' polls pass untouched.
+        if scope["type"] != "http" or not scope["path"].startswith("/console/"):
             await self.app(scope, receive, send)
             return
 
