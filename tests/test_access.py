@@ -5,6 +5,7 @@ unless it is one of the deliberately public ones.
 """
 
 import re
+from typing import TypeVar
 
 import pytest
 from fastapi import APIRouter, FastAPI
@@ -35,11 +36,19 @@ SIGNED = frozenset({"/api/v1/central/alerts"})
 ENDLESS = {"/api/v1/device/events"}
 
 
-def guards(dependant: Dependant) -> list[Access]:
-    found = [dependant.call] if isinstance(dependant.call, Access) else []
+Guard = TypeVar("Guard")
+
+
+def guards_of(dependant: Dependant, kind: type[Guard]) -> list[Guard]:
+    """The dependencies of `kind` anywhere in a route's dependency tree."""
+    found = [dependant.call] if isinstance(dependant.call, kind) else []
     for sub in dependant.dependencies:
-        found += guards(sub)
-    return found  # type: ignore[return-value]
+        found += guards_of(sub, kind)
+    return found
+
+
+def guards(dependant: Dependant) -> list[Access]:
+    return guards_of(dependant, Access)
 
 
 def routes_of(routers: tuple[APIRouter, ...]) -> list[APIRoute]:
@@ -205,10 +214,7 @@ PUBLIC_PAGES = {
 
 
 def console_guards(dependant: Dependant) -> list[ConsoleAccess]:
-    found = [dependant.call] if isinstance(dependant.call, ConsoleAccess) else []
-    for sub in dependant.dependencies:
-        found += console_guards(sub)
-    return found  # type: ignore[return-value]
+    return guards_of(dependant, ConsoleAccess)
 
 
 def console_routes() -> list[tuple[str, APIRoute]]:
