@@ -358,3 +358,96 @@ async def test_a_commune_chair_writes_text_bulletins_but_uploads_nothing_as_on_t
     )
     assert refused.status_code == 403
     assert "việc này cần vai trò biên tập, cung cấp tin" in refused.text
+
+
+async def scripted_upload(client: AsyncClient, token: str, name: str) -> tuple[str, str]:
+    """Upload as the page's script does; the file's id and the list item the hub answers."""
+    uploaded = await client.post(
+        "/console/media",
+        files={"file": (name, (FIXTURES / name).read_bytes())},
+        headers={"X-CSRF-Token": token},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    found = re.search(r'value="([0-9a-f]{32})"', uploaded.text)
+    assert found
+    return found.group(1), uploaded.text
+
+
+async def test_a_bulletin_of_text_audio_and_subtitled_video_shows_what_each_channel_gets(
+    client: AsyncClient, sign_in_as: SignInAs, areas: list[AreaRecord]
+) -> None:
+    district = districts_of(areas, LAI_CHAU)[0]
+    commune = communes_of(areas, district)[0]
+    token = await sign_in_as("pub.mixed", Role.publisher, district)
+    audio, _item = await scripted_upload(client, token, "tone.mp3")
+    video, _item = await scripted_upload(client, token, "clip.webm")
+    subtitles, row = await scripted_upload(client, token, "clip.vi.vtt")
+    # A subtitle file is a row with its language and the video it is for.
+    assert f'name="subtitle_media" value="{subtitles}"' in row
+    assert 'name="subtitle_language"' in row
+    assert "Ngôn ngữ phụ đề" in row
+    bulletin_id = created_id(
+        await client.post(
+            "/console/bulletins/new",
+            data=compose_form(
+                token,
+                commune,
+                media=[audio, video],
+                subtitle_media=[subtitles],
+                subtitle_language=["vi"],
+                subtitle_video=[video],
+            ),
+        )
+    )
+    edit = await client.get(f"/console/bulletins/{bulletin_id}/edit")
+    assert f'id="media-{audio}"' in edit.text
+    assert f'id="media-{video}"' in edit.text
+    assert f'<option value="{video}" selected>clip.webm</option>' in edit.text
+    sent = await client.post(
+        f"/console/bulletins/{bulletin_id}/edit",
+        data=sent_for_approval(
+            token,
+            commune,
+            media=[audio, video],
+            subtitle_media=[subtitles],
+            subtitle_language=["vi"],
+            subtitle_video=[video],
+        ),
+    )
+    assert sent.status_code == 303, sent.text
+    stored = (
+        await client.get(
+            f"/api/v1/bulletins/{bulletin_id}", headers=await api_headers(client, "pub.mixed")
+        )
+    ).json()
+    assert (stored["status"], stored["media"]) == ("submitted", [audio, video])
+    assert stored["subtitles"] == [{"media": subtitles, "language": "vi", "video": video}]
+    page = await client.get(f"/console/bulletins/{bulletin_id}")
+    assert "Nội dung mỗi kênh nhận được" in page.text
+    radio = re.search(r'<dd id="channel-radio">(.*?)</dd>', page.text, re.S)
+    display = re.search(r'<dd id="channel-display">(.*?)</dd>', page.text, re.S)
+    assert radio
+    assert display
+    assert radio.group(1) == "âm thanh tone.mp3"
+    assert display.group(1) == "nội dung chữ; video clip.webm có phụ đề vi"
+
+
+async def test_a_video_without_subtitles_is_kept_as_a_draft_with_the_reason(
+    client: AsyncClient, sign_in_as: SignInAs, areas: list[AreaRecord]
+) -> None:
+    district = districts_of(areas, LAI_CHAU)[0]
+    commune = communes_of(areas, district)[0]
+    token = await sign_in_as("pub.video", Role.publisher, district)
+    video, _item = await scripted_upload(client, token, "clip.webm")
+    bulletin_id = created_id(
+        await client.post(
+            "/console/bulletins/new", data=compose_form(token, commune, kind="video", media=[video])
+        )
+    )
+    refused = await client.post(
+        f"/console/bulletins/{bulletin_id}/edit",
+        data=sent_for_approval(token, commune, kind="video", media=[video]),
+    )
+    assert refused.status_code == 422
+    assert f"Video {video} chưa có phụ đề" in refused.text
+    assert "Điều 7.2" in refused.text

@@ -75,29 +75,36 @@ async def test_text_reaches_every_enabled_endpoint_that_speaks_its_language(
     assert await deliveries(client, province, english_regional) == {"A-BOARD": "pending"}
 
 
+async def upload_fixture(client: AsyncClient, province: dict[str, Any], name: str) -> str:
+    response = await client.post(
+        "/api/v1/media",
+        files={"file": (name, (FIXTURES / name).read_bytes())},
+        headers=province["publisher"],
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
 async def test_each_kind_goes_to_the_endpoints_that_can_play_it(
     client: AsyncClient, province: dict[str, Any]
 ) -> None:
-    audio = (
-        await client.post(
-            "/api/v1/media",
-            files={"file": ("tin.mp3", (FIXTURES / "tone.mp3").read_bytes())},
-            headers=province["publisher"],
-        )
-    ).json()["id"]
-    video = (
-        await client.post(
-            "/api/v1/media",
-            files={"file": ("clip.webm", (FIXTURES / "clip.webm").read_bytes())},
-            headers=province["publisher"],
-        )
-    ).json()["id"]
+    audio = await upload_fixture(client, province, "tone.mp3")
+    video = await upload_fixture(client, province, "clip.webm")
+    subtitles = await upload_fixture(client, province, "clip.vi.vtt")
     to_radio = await publish(
         client, province, text_bulletin(AN_GIANG, kind="audio", body=None, media=[audio])
     )
     assert await deliveries(client, province, to_radio) == {"A-RADIO": "pending"}
     to_boards = await publish(
-        client, province, text_bulletin(AN_GIANG, kind="video", media=[video])
+        client,
+        province,
+        text_bulletin(
+            AN_GIANG,
+            kind="video",
+            body=None,
+            media=[video],
+            subtitles=[{"media": subtitles, "language": "vi"}],
+        ),
     )
     assert await deliveries(client, province, to_boards) == {"A-BOARD": "pending"}
 
@@ -113,10 +120,20 @@ async def test_pictures_go_to_displays_and_never_to_radios(
     )
     assert picture.status_code == 201, picture.text
     bulletin_id = await publish(
-        client, province, text_bulletin(province["a"], kind=kind, media=[picture.json()["id"]])
+        client,
+        province,
+        text_bulletin(province["a"], kind=kind, body=None, media=[picture.json()["id"]]),
     )
     # A radio plays sound: a picture targeted at its commune is not delivered to it.
     assert await deliveries(client, province, bulletin_id) == {"A-BOARD": "pending"}
+    # With a body beside the picture, the radio has something to read.
+    with_text = await publish(
+        client, province, text_bulletin(province["a"], kind=kind, media=[picture.json()["id"]])
+    )
+    assert await deliveries(client, province, with_text) == {
+        "A-BOARD": "pending",
+        "A-RADIO": "pending",
+    }
 
 
 async def test_targets_name_areas_or_endpoints(

@@ -19,6 +19,7 @@ from nguon.bulletins.schemas import (
     MediaSummary,
     OptionalNote,
     Schedule,
+    SubtitleRead,
 )
 from nguon.bulletins.service import BulletinService, BulletinView
 from nguon.identity.access import Access, AnyPrincipal
@@ -73,6 +74,7 @@ def read_model(view: BulletinView) -> BulletinRead:
             )
             for media in view.media
         ],
+        subtitles=[SubtitleRead.model_validate(choice) for choice in bulletin.subtitles],
         sensitive=bulletin.sensitive,
         valid_from=bulletin.valid_from,
         valid_until=bulletin.valid_until,

@@ -45,6 +45,8 @@ class Bulletin(Base):
     )
     targets: Mapped[list[str]] = mapped_column(JSON)
     media: Mapped[list[str]] = mapped_column(JSON)
+    # Subtitle files for its video(s): [{"media": id, "language": tag, "video": id or null}].
+    subtitles: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     status: Mapped[BulletinStatus] = mapped_column(
         _enum(BulletinStatus, "bulletin_status"), index=True

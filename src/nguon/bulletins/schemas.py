@@ -77,6 +77,23 @@ class Schedule(RequestModel):
         return self
 
 
+class SubtitleChoice(RequestModel):
+    """A subtitle file for one of the bulletin's videos, in one language."""
+
+    media: Annotated[str, Field(pattern=ID_PATTERN, description="A media id of kind subtitle")]
+    language: Language
+    video: Annotated[
+        str | None,
+        Field(
+            pattern=ID_PATTERN,
+            description="The video it is for; may be left out when the bulletin has one video",
+        ),
+    ] = None
+
+
+Subtitles = Annotated[list[SubtitleChoice], Field(max_length=20)]
+
+
 class BulletinFields(RequestModel):
     title: Title
     kind: BulletinKind
@@ -86,6 +103,7 @@ class BulletinFields(RequestModel):
     priority: Priority = Priority.normal
     targets: Targets
     media: Annotated[MediaIds, Field(default_factory=list)]
+    subtitles: Subtitles = Field(default_factory=list)
     sensitive: bool = False
     valid_from: Instant | None = None
     valid_until: Instant | None = None
@@ -110,6 +128,7 @@ class BulletinUpdate(RequestModel):
     priority: Priority = kept_if_omitted()
     targets: Targets = kept_if_omitted()
     media: MediaIds = kept_if_omitted()
+    subtitles: Subtitles = kept_if_omitted()
     sensitive: bool = kept_if_omitted()
     valid_from: Instant = kept_if_omitted()
     valid_until: Instant = kept_if_omitted()
@@ -142,6 +161,12 @@ class MediaSummary(ResponseModel):
     url: str
 
 
+class SubtitleRead(ResponseModel):
+    media: str
+    language: str
+    video: str | None
+
+
 class BulletinRead(ResponseModel):
     id: str
     status: BulletinStatus
@@ -158,6 +183,7 @@ class BulletinRead(ResponseModel):
     targets: list[str]
     media: list[str]
     media_details: list[MediaSummary]
+    subtitles: list[SubtitleRead]
     sensitive: bool
     valid_from: datetime
     valid_until: datetime

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.areas.levels import AreaLevel
 from nguon.areas.service import AreaService
-from nguon.bulletins.enums import MEDIA_KIND_FOR, ON_AIR, BulletinKind, BulletinStatus
+from nguon.bulletins.content import check_media, require_subtitled
+from nguon.bulletins.enums import ON_AIR, BulletinKind, BulletinStatus
 from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.bulletins.repository import BulletinFilter, BulletinRepository, Viewer
 from nguon.bulletins.schemas import BulletinCreate, BulletinUpdate
@@ -30,7 +31,8 @@ DEFAULT_VALIDITY = timedelta(days=7)
 # Fields of a bulletin that make up its content (what a revision freezes).
 CONTENT_FIELDS = (
     "title", "kind", "body", "language", "category", "priority", "targets", "media",
-    "sensitive", "valid_from", "valid_until", "schedule", "contributor", "translation_of",
+    "subtitles", "sensitive", "valid_from", "valid_until", "schedule", "contributor",
+    "translation_of",
 )  # fmt: skip
 EDITABLE_IN_PLACE = frozenset({BulletinStatus.draft})
 EDITABLE_AS_REVISION = frozenset({BulletinStatus.rejected, *ON_AIR})
@@ -50,6 +52,10 @@ def _content(bulletin: Bulletin) -> dict[str, Any]:
     for name in ("valid_from", "valid_until"):
         values[name] = values[name].isoformat()
     return values
+
+
+def _subtitle_ids(bulletin: Bulletin) -> list[str]:
+    return [choice["media"] for choice in bulletin.subtitles]
 
 
 def in_reach(actor: Principal, bulletin: Bulletin) -> bool:
@@ -169,8 +175,11 @@ class BulletinService:
                 "on-air bulletins can be edited.",
                 current_status=bulletin.status.value,
             )
-        for name, value in changes.model_dump(exclude_unset=True, exclude={"schedule"}).items():
+        kept_whole = {"schedule", "subtitles"}  # their own fields are not "unset"
+        for name, value in changes.model_dump(exclude_unset=True, exclude=kept_whole).items():
             setattr(bulletin, name, value)
+        if "subtitles" in changes.model_fields_set:
+            bulletin.subtitles = [choice.model_dump() for choice in changes.subtitles]
         if "schedule" in changes.model_fields_set:
             bulletin.schedule = (
                 changes.schedule.model_dump(mode="json") if changes.schedule else None
@@ -216,21 +225,13 @@ class BulletinService:
             )
 
     async def _check_media(self, bulletin: Bulletin) -> None:
-        wanted = MEDIA_KIND_FOR[bulletin.kind]
-        if wanted is None:
-            if bulletin.media:
-                raise InvalidInput("A text bulletin carries no media; use kind image or audio.")
-            return
-        if not bulletin.media:
-            raise InvalidInput(f"A {bulletin.kind} bulletin needs at least one {wanted} in media.")
-        for media_id in bulletin.media:
-            media = await self.media.get(media_id)
-            if media is None:
-                raise InvalidInput(f"Media {media_id} does not exist; upload it first.")
-            if media.kind is not wanted:
-                raise InvalidInput(
-                    f"Media {media_id} is {media.kind}; a {bulletin.kind} bulletin takes {wanted}."
-                )
+        stored = await self.media.many([*bulletin.media, *_subtitle_ids(bulletin)])
+        check_media(bulletin.kind, bulletin.media, bulletin.subtitles, stored)
+
+    async def _require_subtitled(self, bulletin: Bulletin) -> None:
+        """Decision 002 Điều 7.2: no video goes to review or on air without subtitles."""
+        stored = await self.media.many(bulletin.media, renditions=True)
+        require_subtitled(bulletin.media, bulletin.subtitles, stored)
 
     async def _require_within_origin(self, actor: Principal, bulletin: Bulletin) -> None:
         origin = await self.areas.repository.get(bulletin.origin_area_id)
@@ -242,6 +243,7 @@ class BulletinService:
     async def submit(self, actor: Principal, bulletin_id: str) -> Bulletin:
         bulletin = await self._in_state(actor, bulletin_id, "submit", {BulletinStatus.draft})
         await self._require_within_origin(actor, bulletin)
+        await self._require_subtitled(bulletin)
         bulletin.status = BulletinStatus.submitted
         return bulletin
 
@@ -287,6 +289,7 @@ class BulletinService:
         return bulletin
 
     async def _put_on_air(self, actor: Principal, bulletin: Bulletin, now: datetime) -> None:
+        await self._require_subtitled(bulletin)
         bulletin.status = (
             BulletinStatus.published if bulletin.valid_from <= now else BulletinStatus.scheduled
         )

@@ -61,6 +61,7 @@ FIELD_LABELS = {
     "priority": "Priority",
     "targets": "Targets",
     "media": "Media",
+    "subtitles": "Subtitles",
     "valid_from": "Valid from",
     "valid_until": "Valid until",
     "schedule": "Schedule",
@@ -85,6 +86,12 @@ class BulletinForm(FormModel):
     targets: Codes = Field(default_factory=list, max_length=1_000)
     endpoint_targets: Annotated[str, Field(max_length=20_000)] = ""
     media: Codes = Field(default_factory=list, max_length=20)
+    # One row per subtitle file: its id, language and video (empty: the only video) side by
+    # side, each row always sent; `subtitle_dropped` names the rows left out.
+    subtitle_media: Codes = Field(default_factory=list, max_length=20)
+    subtitle_language: Codes = Field(default_factory=list, max_length=20)
+    subtitle_video: Codes = Field(default_factory=list, max_length=20)
+    subtitle_dropped: Codes = Field(default_factory=list, max_length=20)
     sensitive: bool = False
     share_with_central: bool = False
     valid_from: Annotated[str, Field(max_length=32)] = ""
@@ -158,6 +165,13 @@ def _content(form: BulletinForm, language: Language) -> dict[str, Any]:
         "priority": form.priority,
         "targets": [*form.targets, *form.endpoint_targets.replace(",", " ").split()],
         "media": form.media,
+        "subtitles": [
+            {"media": media_id, "language": language, "video": video or None}
+            for media_id, language, video in zip(
+                form.subtitle_media, form.subtitle_language, form.subtitle_video, strict=False
+            )
+            if media_id not in form.subtitle_dropped
+        ],
         "sensitive": form.sensitive,
         "share_with_central": form.share_with_central,
         "valid_from": _instant(form.valid_from, "valid_from", language),
@@ -204,6 +218,9 @@ def _form_of(bulletin: Bulletin, area_codes: set[str]) -> BulletinForm:
         targets=[code for code in bulletin.targets if code in area_codes],
         endpoint_targets=" ".join(code for code in bulletin.targets if code not in area_codes),
         media=list(bulletin.media),
+        subtitle_media=[choice["media"] for choice in bulletin.subtitles],
+        subtitle_language=[choice["language"] for choice in bulletin.subtitles],
+        subtitle_video=[choice.get("video") or "" for choice in bulletin.subtitles],
         sensitive=bulletin.sensitive,
         share_with_central=bulletin.share_with_central,
         valid_from=local_input(bulletin.valid_from),
@@ -256,6 +273,15 @@ class MediaItem:
 
 
 @dataclass(frozen=True, slots=True)
+class SubtitleRow:
+    """A subtitle file in the form, with the language and video chosen for it."""
+
+    item: MediaItem
+    language: str
+    video: str  # empty: the bulletin's only video
+
+
+@dataclass(frozen=True, slots=True)
 class BulletinState:
     id: str
     status: BulletinStatus
@@ -294,10 +320,31 @@ async def _form_context(
     **more: Any,
 ) -> dict[str, Any]:
     areas = await _target_areas(session, actor)
+    found = {
+        item.id: item
+        for item in await _media_of(media_service, actor, [*form.media, *form.subtitle_media])
+    }
+    media_items = [
+        found[i] for i in dict.fromkeys(form.media) if found[i].kind is not MediaKind.subtitle
+    ]
+    chosen = {
+        media_id: (language, video)
+        for media_id, language, video in zip(
+            form.subtitle_media, form.subtitle_language, form.subtitle_video, strict=False
+        )
+    }
+    # A subtitle file just uploaded arrives among the media: it gets a row of its own.
+    uploaded = [i for i in form.media if found[i].kind is MediaKind.subtitle]
     return {
         "form": form,
         "areas": areas,
-        "media_items": await _media_of(media_service, actor, form.media),
+        "media_items": media_items,
+        "videos": [item for item in media_items if item.kind is MediaKind.video],
+        "subtitle_rows": [
+            SubtitleRow(found[i], *chosen.get(i, (form.language, "")))
+            for i in dict.fromkeys([*form.subtitle_media, *uploaded])
+            if i not in form.subtitle_dropped
+        ],
         "kinds": list(BulletinKind),
         "priorities": list(Priority),
         "categories": list(Category),

@@ -5,6 +5,7 @@ Each page takes the same `Access` object and calls the same service as its API r
 buttons a page offers follows those guards and the service's own states and scope.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -14,6 +15,7 @@ from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
+from nguon.bulletins.content import subtitle_files
 from nguon.bulletins.endpoints import (
     APPRAISERS,
     DECIDERS,
@@ -21,20 +23,26 @@ from nguon.bulletins.endpoints import (
     BulletinIdPath,
     read_model,
 )
+from nguon.bulletins.models import Bulletin
 from nguon.bulletins.schemas import REASON_MAX_LENGTH, BulletinRead, Decision, OptionalNote
 from nguon.bulletins.service import APPRAISABLE, DECIDABLE, BulletinService, decides, in_reach
 from nguon.console.endpoints import CONSOLE, keep_on_refusal
 from nguon.console.forms import validated
 from nguon.console.session import ConsoleAccess
 from nguon.console.web import render
+from nguon.dispatch.channels import Content, endpoint_kinds_reached, played_by
 from nguon.dispatch.endpoints import OVERSEERS as DELIVERY_OVERSEERS
 from nguon.dispatch.endpoints import DeliveryPage, delivery_page
 from nguon.emergencies.endpoints import OVERSEERS as EMERGENCY_OVERSEERS
 from nguon.emergencies.service import EmergencyService
+from nguon.endpoints.windows import EndpointKind
 from nguon.identity.access import ANY_ROLE
 from nguon.identity.principal import Principal
 from nguon.kit.db import utcnow
 from nguon.kit.schemas import FormModel
+from nguon.media.kinds import MediaKind
+from nguon.media.models import MediaObject
+from nguon.media.repository import MediaRepository
 from nguon.unit_of_work import Session
 
 router = APIRouter(prefix=CONSOLE, include_in_schema=False)
@@ -55,6 +63,60 @@ class ApprovedRevision:
     number: int
     approved_by: str
     approved_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPart:
+    """One thing a channel gets of the bulletin: a message id of the catalogue and its
+    values."""
+
+    words: str
+    values: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    kind: EndpointKind
+    parts: list[ChannelPart]
+
+
+def channels_of(bulletin: Bulletin, media: Sequence[MediaObject]) -> list[Channel]:
+    """What each kind of endpoint gets of the bulletin, by the rules dispatch plays it by."""
+    content = Content.of(bulletin.body, (item.kind for item in media))
+    reached = endpoint_kinds_reached(content)
+    videos = [item.id for item in media if item.kind is MediaKind.video]
+    channels = []
+    for kind in EndpointKind:
+        if kind not in reached:
+            continue
+        played = played_by(kind, content)
+        parts = []
+        if played.body and bulletin.body:
+            parts.append(
+                ChannelPart(
+                    "the text, read aloud" if kind is EndpointKind.radio else "the text", {}
+                )
+            )
+        for item in media:
+            if item.kind not in played.media_kinds:
+                continue
+            name = {"name": item.original_name or item.id}
+            if item.kind is not MediaKind.video:
+                parts.append(ChannelPart(f"{item.kind.value} %(name)s", name))
+                continue
+            languages = [
+                choice["language"] for choice in subtitle_files(bulletin.subtitles, item.id, videos)
+            ] + [track.language or "?" for track in item.subtitle_tracks]
+            parts.append(
+                ChannelPart(
+                    "video %(name)s with subtitles in %(languages)s",
+                    {**name, "languages": ", ".join(languages)},
+                )
+                if languages
+                else ChannelPart("video %(name)s without subtitles", name)
+            )
+        channels.append(Channel(kind, parts))
+    return channels
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +171,15 @@ async def bulletin_page(
         for r in await service.repository.revisions([stored.id])
     ]
     bulletin = read_model(view)
+    media = await MediaRepository(session).many(stored.media, renditions=True)
+    carried = [media[media_id] for media_id in stored.media if media_id in media]
     deliveries: DeliveryPage | None = None
     if DELIVERY_OVERSEERS.admits(actor.effective_role):
         deliveries = await delivery_page(session, actor, bulletin_id)
     return {
         "bulletin": bulletin,
         "revisions": revisions,
+        "channels": channels_of(stored, carried),
         "deliveries": deliveries,
         "actions": Actions.of(actor, bulletin, in_reach(actor, stored), decides(actor, stored)),
         "reviewer": reviews(actor),

@@ -10,7 +10,7 @@ inputs give the same bytes, which is what lets an unchanged poll be answered fro
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +43,10 @@ class OnAir:
     valid_until: datetime
     published_at: datetime
     exercise: bool = False  # a CAP Test or Exercise: played, and shown as such
+    subtitles: tuple[Mapping[str, Any], ...] = ()
+    translation_of: str | None = None
+    # Variants shown with this original as one item (on displays; `fold_translations`).
+    translations: tuple["OnAir", ...] = ()
 
     @classmethod
     def of(cls, bulletin: Bulletin, revision: BulletinRevision) -> "OnAir":
@@ -64,6 +68,9 @@ class OnAir:
             valid_until=datetime.fromisoformat(content["valid_until"]),
             published_at=revision.approved_at,
             exercise=bulletin.exercise,
+            # Revisions approved before subtitles and variants were part of content lack them.
+            subtitles=tuple(content.get("subtitles", ())),
+            translation_of=content.get("translation_of"),
         )
 
     @property
@@ -114,6 +121,22 @@ class Programme:
 
 
 NO_PROGRAMME = Programme()
+
+
+def fold_translations(on_air: Sequence[OnAir]) -> list[OnAir]:
+    """A display that takes an original and its language variants shows them as one item:
+    the original, carrying the variants (Lai Châu 001 Điều 2.2, 10.1a: vi–en, vi–zh). A
+    variant whose original it does not take stays an item of its own."""
+    originals = {bulletin.bulletin_id for bulletin in on_air}
+    variants: dict[str, list[OnAir]] = {}
+    for bulletin in on_air:
+        if bulletin.translation_of in originals:
+            variants.setdefault(bulletin.translation_of, []).append(bulletin)
+    return [
+        replace(bulletin, translations=tuple(variants.get(bulletin.bulletin_id, ())))
+        for bulletin in on_air
+        if bulletin.translation_of not in originals
+    ]
 
 
 def slots_of(

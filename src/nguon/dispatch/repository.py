@@ -73,7 +73,7 @@ class DeliveryRepository:
         self,
         area_paths: Sequence[str],
         endpoint_codes: Sequence[str],
-        kinds: set[EndpointKind],
+        kinds: Collection[EndpointKind],
         speaks: Callable[[list[str]], bool],
     ) -> Select[int]:
         """The enabled endpoints of the given kinds in any of the areas, or named directly,
@@ -123,8 +123,9 @@ class DeliveryRepository:
         return [(delivery, bulletin, revision) for delivery, bulletin, revision in result.all()]
 
     async def plays_media(self, endpoint_id: int, media_id: str) -> bool:
-        """Whether the media is part of the approved revision of a bulletin the endpoint was
-        given to play (a revision lists a handful of media; an endpoint plays tens)."""
+        """Whether the media (or a subtitle file) is part of the approved revision of a
+        bulletin the endpoint was given to play (a revision lists a handful of media; an
+        endpoint plays tens)."""
         contents = await self.session.scalars(
             select(BulletinRevision.content)
             .join(
@@ -136,7 +137,11 @@ class DeliveryRepository:
             )
             .where(Bulletin.id.in_(given_to_play(endpoint_id)))
         )
-        return any(media_id in content.get("media", ()) for content in contents)
+        return any(
+            media_id in content.get("media", ())
+            or any(choice["media"] == media_id for choice in content.get("subtitles", ()))
+            for content in contents
+        )
 
     async def on_air_in(
         self, area_id: int, kind: EndpointKind

@@ -6,6 +6,17 @@ from nguon.endpoints.windows import EndpointKind
 from nguon.kit.schemas import ResponseModel
 
 
+class PlaylistSubtitle(ResponseModel):
+    """A subtitle track of a display's video: a WebVTT file (`url`, `sha256`) or a stream
+    inside the video (`stream_index`)."""
+
+    language: str | None  # a file's as the bulletin names it; a stream's as its container does
+    url: str | None  # WebVTT, relative to the hub (an SRT upload's `webvtt` rendition)
+    content_type: str | None
+    sha256: str | None
+    stream_index: int | None
+
+
 class PlaylistMedia(ResponseModel):
     id: str
     url: str  # relative to the hub; the broadcast rendition for radio where there is one
@@ -15,6 +26,17 @@ class PlaylistMedia(ResponseModel):
     duration_s: float | None
     width: int | None
     height: int | None
+    subtitles: list[PlaylistSubtitle]  # of a video on a display; none otherwise
+
+
+class PlaylistTranslation(ResponseModel):
+    """A language variant shown with its original on a display that takes both languages."""
+
+    bulletin_id: str
+    revision: int
+    language: str
+    title: str
+    body: str | None
 
 
 class PlaylistItem(ResponseModel):
@@ -27,13 +49,16 @@ class PlaylistItem(ResponseModel):
     language: str
     category: Category
     title: str
-    body: str | None
-    media: list[PlaylistMedia]
+    body: str | None  # radios: when it has no recording, to be read aloud
+    media: list[PlaylistMedia]  # what the endpoint's kind plays: audio on radio, pictures
+    # and video on displays
     slot: datetime | None
     valid_until: datetime
     # A CAP Test or Exercise from the central system: play it, and show or announce it as an
     # exercise, never as a real alert.
     exercise: bool
+    # On a display: the variants in its other languages, shown as one item with the original.
+    translations: list[PlaylistTranslation]
 
 
 class PlaylistWindow(ResponseModel):

@@ -9,14 +9,22 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.areas.repository import AreaRepository
-from nguon.bulletins.enums import BulletinKind
+from nguon.bulletins.content import subtitle_files
 from nguon.bulletins.models import Bulletin
 from nguon.communes.repository import CommuneRepository
+from nguon.dispatch.channels import Content, endpoint_kinds_reached, played_by
 from nguon.dispatch.events import BulletinNote, EndpointEvents, EndpointEventType, on_air_event
 from nguon.dispatch.models import Delivery, DeliveryStatus
-from nguon.dispatch.playlist import NO_PROGRAMME, Entry, OnAir, Programme, plan
+from nguon.dispatch.playlist import NO_PROGRAMME, Entry, OnAir, Programme, fold_translations, plan
 from nguon.dispatch.repository import DeliveryRepository
-from nguon.dispatch.schemas import PlaylistItem, PlaylistMedia, PlaylistRead, PlaylistWindow
+from nguon.dispatch.schemas import (
+    PlaylistItem,
+    PlaylistMedia,
+    PlaylistRead,
+    PlaylistSubtitle,
+    PlaylistTranslation,
+    PlaylistWindow,
+)
 from nguon.dispatch.slots import DAY
 from nguon.endpoints.models import Endpoint
 from nguon.endpoints.repository import EndpointRepository
@@ -24,18 +32,11 @@ from nguon.endpoints.windows import EndpointKind
 from nguon.identity.principal import Principal
 from nguon.kit.db import utcnow
 from nguon.kit.errors import NotFound
+from nguon.media.kinds import MediaKind
 from nguon.media.models import MediaObject
 from nguon.media.renditions import BROADCAST
 from nguon.media.repository import MediaRepository
-
-# Radio plays audio and reads text aloud; displays show text, pictures and video (Điều 7).
-PLAYED_BY: dict[BulletinKind, set[EndpointKind]] = {
-    BulletinKind.text: {EndpointKind.radio, EndpointKind.display},
-    BulletinKind.audio: {EndpointKind.radio},
-    BulletinKind.image: {EndpointKind.display},
-    BulletinKind.infographic: {EndpointKind.display},
-    BulletinKind.video: {EndpointKind.display},
-}
+from nguon.media.subtitles import WEBVTT
 
 
 def speaks(languages: list[str], language: str) -> bool:
@@ -50,6 +51,7 @@ class Dispatcher:
         self.repository = DeliveryRepository(session)
         self.areas = AreaRepository(session)
         self.events = EndpointEvents(session)
+        self.media = MediaRepository(session)
 
     async def dispatch(self, bulletin: Bulletin) -> None:
         """Record a delivery of the bulletin's on-air revision to every endpoint it reaches,
@@ -64,10 +66,12 @@ class Dispatcher:
                 area_paths.append(area.path)
             else:
                 endpoint_codes.append(code)
+        carried = await self.media.many(bulletin.media)
+        content = Content.of(bulletin.body, (media.kind for media in carried.values()))
         wanted = await self.repository.reachable_endpoints(
             area_paths,
             endpoint_codes,
-            PLAYED_BY[bulletin.kind],
+            endpoint_kinds_reached(content),
             lambda languages: speaks(languages, bulletin.language),
         )
         revision = bulletin.on_air_revision or bulletin.revision
@@ -153,6 +157,8 @@ class PlaylistService:
         if endpoint.enabled:
             rows = await self.deliveries.live_for_endpoint(endpoint.id)
             on_air = [OnAir.of(bulletin, revision) for _d, bulletin, revision in rows]
+        if endpoint.kind is EndpointKind.display:
+            on_air = fold_translations(on_air)
         programme = NO_PROGRAMME
         if endpoint.kind is EndpointKind.radio and on_air:
             programme = Programme(
@@ -162,7 +168,15 @@ class PlaylistService:
         planned = plan(on_air, endpoint.kind, endpoint.windows, programme, at)
         entries = planned.items + planned.upcoming
         media = await self.media.many(
-            [media_id for entry in entries for media_id in entry.on_air.media], renditions=True
+            [
+                media_id
+                for entry in entries
+                for media_id in (
+                    *entry.on_air.media,
+                    *(choice["media"] for choice in entry.on_air.subtitles),
+                )
+            ],
+            renditions=True,
         )
         body = (
             PlaylistRead(
@@ -184,12 +198,20 @@ class PlaylistService:
             etag=playlist_etag(version, body),
             body=body,
             fresh_until=planned.fresh_until,
-            bulletin_ids=frozenset(entry.bulletin_id for entry in entries),
+            # A variant shown with its original was given to the display too.
+            bulletin_ids=frozenset(
+                bulletin.bulletin_id
+                for entry in entries
+                for bulletin in (entry.on_air, *entry.on_air.translations)
+            ),
         )
 
 
 def _item(entry: Entry, kind: EndpointKind, media: dict[str, MediaObject]) -> PlaylistItem:
     bulletin = entry.on_air
+    carried = [media[i] for i in bulletin.media if i in media]
+    played = played_by(kind, Content.of(bulletin.body, (m.kind for m in carried)))
+    videos = [m.id for m in carried if m.kind is MediaKind.video]
     return PlaylistItem(
         bulletin_id=bulletin.bulletin_id,
         revision=bulletin.revision,
@@ -200,15 +222,67 @@ def _item(entry: Entry, kind: EndpointKind, media: dict[str, MediaObject]) -> Pl
         language=bulletin.language,
         category=bulletin.category,
         title=bulletin.title,
-        body=bulletin.body,
-        media=[_media(media[i], kind) for i in bulletin.media if i in media],
+        body=bulletin.body if played.body else None,
+        media=[
+            _media(stored, kind, _subtitles(stored, bulletin, videos, media))
+            for stored in carried
+            if stored.kind in played.media_kinds
+        ],
         slot=entry.slot,
         valid_until=bulletin.valid_until,
         exercise=bulletin.exercise,
+        translations=[
+            PlaylistTranslation(
+                bulletin_id=variant.bulletin_id,
+                revision=variant.revision,
+                language=variant.language,
+                title=variant.title,
+                body=variant.body if played.body else None,
+            )
+            for variant in bulletin.translations
+        ],
     )
 
 
-def _media(stored: MediaObject, kind: EndpointKind) -> PlaylistMedia:
+def _subtitles(
+    video: MediaObject, bulletin: OnAir, videos: list[str], media: dict[str, MediaObject]
+) -> list[PlaylistSubtitle]:
+    """A video's subtitle tracks: the files the bulletin names for it (as WebVTT), then the
+    streams inside it."""
+    if video.kind is not MediaKind.video:
+        return []
+    tracks = []
+    for choice in subtitle_files(bulletin.subtitles, video.id, videos):
+        stored = media.get(choice["media"])
+        if stored is None:
+            continue
+        webvtt = next((r for r in stored.renditions if r.name == WEBVTT), None)
+        url = f"/api/v1/media/{stored.id}" + (f"/{WEBVTT}" if webvtt else "")
+        tracks.append(
+            PlaylistSubtitle(
+                language=choice["language"],
+                url=url,
+                content_type=webvtt.content_type if webvtt else stored.content_type,
+                sha256=webvtt.sha256 if webvtt else stored.sha256,
+                stream_index=None,
+            )
+        )
+    tracks += [
+        PlaylistSubtitle(
+            language=track.language,
+            url=None,
+            content_type=None,
+            sha256=None,
+            stream_index=track.stream_index,
+        )
+        for track in video.subtitle_tracks
+    ]
+    return tracks
+
+
+def _media(
+    stored: MediaObject, kind: EndpointKind, subtitles: list[PlaylistSubtitle]
+) -> PlaylistMedia:
     """Radios get the broadcast rendition (mono, loudness-normalised) where there is one."""
     base = f"/api/v1/media/{stored.id}"
     broadcast = next((r for r in stored.renditions if r.name == BROADCAST), None)
@@ -222,6 +296,7 @@ def _media(stored: MediaObject, kind: EndpointKind) -> PlaylistMedia:
             duration_s=broadcast.duration_s,
             width=None,
             height=None,
+            subtitles=subtitles,
         )
     return PlaylistMedia(
         id=stored.id,
@@ -232,4 +307,5 @@ def _media(stored: MediaObject, kind: EndpointKind) -> PlaylistMedia:
         duration_s=stored.duration_s,
         width=stored.width,
         height=stored.height,
+        subtitles=subtitles,
     )

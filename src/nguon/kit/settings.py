@@ -152,6 +152,7 @@ class Settings(BaseSettings):
     media_max_audio_bytes: int = Field(default=200 * 2**20, ge=1)
     media_max_image_bytes: int = Field(default=20 * 2**20, ge=1)
     media_max_video_bytes: int = Field(default=2 * 2**30, ge=1)
+    media_max_subtitle_bytes: int = Field(default=2 * 2**20, ge=1)
     media_max_image_pixels: int = Field(default=40_000_000, ge=1)
     media_url_ttl_seconds: int = Field(default=900, ge=10, le=7 * 86_400)
     media_sweep_seconds: float = Field(
@@ -222,7 +223,10 @@ class Settings(BaseSettings):
     def media_max_bytes(self) -> int:
         """The largest upload any kind admits: the request body limit of the upload route."""
         return max(
-            self.media_max_audio_bytes, self.media_max_image_bytes, self.media_max_video_bytes
+            self.media_max_audio_bytes,
+            self.media_max_image_bytes,
+            self.media_max_video_bytes,
+            self.media_max_subtitle_bytes,
         )
 
     @model_validator(mode="after")

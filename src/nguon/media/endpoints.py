@@ -49,6 +49,14 @@ class RenditionRead(ResponseModel):
     url: str
 
 
+class SubtitleTrackRead(ResponseModel):
+    """A subtitle stream inside a video."""
+
+    stream_index: int
+    codec: str
+    language: str | None  # as the container names it (ISO 639-2: `vie`, `eng`)
+
+
 class MediaRead(ResponseModel):
     id: str
     sha256: str
@@ -62,6 +70,7 @@ class MediaRead(ResponseModel):
     created_at: datetime
     url: str
     renditions: list[RenditionRead]
+    subtitle_tracks: list[SubtitleTrackRead]  # of a video: the subtitle streams it holds
 
     @classmethod
     def of(cls, media: MediaObject) -> "MediaRead":
@@ -91,6 +100,12 @@ class MediaRead(ResponseModel):
                 )
                 for r in media.renditions
             ],
+            subtitle_tracks=[
+                SubtitleTrackRead(
+                    stream_index=track.stream_index, codec=track.codec, language=track.language
+                )
+                for track in media.subtitle_tracks
+            ],
         )
 
 
@@ -111,11 +126,13 @@ UPLOAD_BODY = {
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    summary="Upload audio, an image or a video",
+    summary="Upload audio, an image, a video or its subtitles",
     response_model=MediaRead,
     description="Multipart field `file`. The type is decided from the bytes; the file travels on "
-    "to storage while it arrives. The same content uploaded again returns the stored object "
-    "with 200.",
+    "to storage while it arrives. Subtitles (WebVTT, SRT; UTF-8) are recognised by their content "
+    "and name and checked cue by cue; an SRT file also gets a `webvtt` rendition. A video's "
+    "embedded subtitle streams are listed in `subtitle_tracks`. The same content uploaded again "
+    "returns the stored object with 200.",
     responses={
         200: {"description": "The same content was stored before", "model": MediaRead},
         400: {"description": "The multipart body is malformed"},
@@ -174,7 +191,8 @@ async def get_media(media_id: MediaId, service: Media, actor: AnyPrincipal) -> R
 
 @router.get(
     "/{media_id}/{rendition}",
-    summary="A rendition: `original`, `broadcast` (audio for radio) or `thumbnail` (images)",
+    summary="A rendition: `original`, `broadcast` (audio for radio), `thumbnail` (images) or "
+    "`webvtt` (SRT subtitles as WebVTT)",
     response_class=Response,
 )
 async def get_rendition(

@@ -12,6 +12,7 @@ from PIL import Image, UnidentifiedImageError
 
 from nguon.kit.errors import CorruptMedia, InvalidInput, PayloadTooLarge, UnsupportedMedia
 from nguon.kit.settings import Settings
+from nguon.media import subtitles
 from nguon.media.kinds import ACCEPTED_TYPES, EXTENSION_KINDS, MediaKind
 from nguon.media.tools import MediaTools, ToolFailed
 
@@ -40,13 +41,16 @@ def identify(head: bytes, filename: str | None) -> Sniffed:
     contradicts the bytes."""
     if not head:
         raise InvalidInput("The file is empty.")
+    subtitle = subtitles.recognise(head, filename)  # text: the signatures below do not know it
+    if subtitle is not None:
+        return Sniffed(subtitle.content_type, MediaKind.subtitle, subtitle.extension)
     guess = filetype.guess(head)
     if guess is None or guess.mime not in ACCEPTED_TYPES:
         shown = f"{guess.mime} " if guess else ""
         raise UnsupportedMedia(
             f"The file is {shown or 'of an unknown type '}by its content; the hub takes MP3, "
             "AAC/M4A, OGG/Opus and WAV audio, PNG, JPEG and WebP images, MP4 (H.264) and "
-            "WebM video."
+            "WebM video, WebVTT and SRT subtitles."
         )
     kind, extension = ACCEPTED_TYPES[guess.mime]
     named = (filename or "").rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
@@ -64,6 +68,7 @@ def check_size(sniffed: Sniffed, size: int, settings: Settings) -> None:
         MediaKind.audio: settings.media_max_audio_bytes,
         MediaKind.image: settings.media_max_image_bytes,
         MediaKind.video: settings.media_max_video_bytes,
+        MediaKind.subtitle: settings.media_max_subtitle_bytes,
     }[sniffed.kind]
     if size > limit:
         raise PayloadTooLarge(
@@ -75,6 +80,8 @@ async def inspect(
     path: Path, sniffed: Sniffed, tools: MediaTools, settings: Settings
 ) -> MediaFacts:
     """Read the file as a player would; refuse what does not decode."""
+    if sniffed.kind is MediaKind.subtitle:
+        return MediaFacts(duration_s=await subtitles.check(path, sniffed.extension))
     if sniffed.kind is MediaKind.image:
         return await asyncio.to_thread(_inspect_image, path, settings.media_max_image_pixels)
     if sniffed.kind is MediaKind.audio:

@@ -5,6 +5,7 @@ class MediaKind(StrEnum):
     audio = "audio"
     image = "image"
     video = "video"
+    subtitle = "subtitle"  # WebVTT or SRT, shown over a display's video
 
 
 # What the hub accepts, by the type the bytes show (not the name or the header).
@@ -26,4 +27,5 @@ EXTENSION_KINDS: dict[str, MediaKind] = {
     **{ext: MediaKind.audio for ext in ("mp3", "m4a", "aac", "ogg", "oga", "opus", "wav")},
     **{ext: MediaKind.image for ext in ("png", "jpg", "jpeg", "webp")},
     **{ext: MediaKind.video for ext in ("mp4", "m4v", "webm")},
+    **{ext: MediaKind.subtitle for ext in ("vtt", "srt")},
 }

@@ -30,6 +30,9 @@ class MediaObject(Base):
     renditions: Mapped[list["MediaRendition"]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="MediaRendition.name"
     )
+    subtitle_tracks: Mapped[list["MediaSubtitleTrack"]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="MediaSubtitleTrack.stream_index"
+    )
 
 
 class MediaRendition(Base):
@@ -48,3 +51,18 @@ class MediaRendition(Base):
     duration_s: Mapped[float | None] = mapped_column(Float)
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
+
+
+class MediaSubtitleTrack(Base):
+    """A subtitle stream inside an uploaded video, found at upload: a display selects it by
+    its stream index."""
+
+    __tablename__ = "media_subtitle_tracks"
+    __table_args__ = (UniqueConstraint("media_id", "stream_index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    media_id: Mapped[str] = mapped_column(ForeignKey("media.id", ondelete="CASCADE"), index=True)
+    stream_index: Mapped[int] = mapped_column(Integer)
+    codec: Mapped[str] = mapped_column(String(32))
+    # As the container names it (ISO 639-2 in MP4 and Matroska: `vie`, `eng`); None for none.
+    language: Mapped[str | None] = mapped_column(String(35))

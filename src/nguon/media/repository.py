@@ -22,7 +22,9 @@ class MediaRepository:
             return {}
         statement = select(MediaObject).where(MediaObject.id.in_(set(media_ids)))
         if renditions:
-            statement = statement.options(selectinload(MediaObject.renditions))
+            statement = statement.options(
+                selectinload(MediaObject.renditions), selectinload(MediaObject.subtitle_tracks)
+            )
         return {media.id: media for media in await self.session.scalars(statement)}
 
     async def by_sha256(self, sha256: str) -> MediaObject | None:
@@ -30,7 +32,11 @@ class MediaRepository:
 
     async def _one(self, condition: ColumnElement[bool]) -> MediaObject | None:
         result = await self.session.scalars(
-            select(MediaObject).options(selectinload(MediaObject.renditions)).where(condition)
+            select(MediaObject)
+            .options(
+                selectinload(MediaObject.renditions), selectinload(MediaObject.subtitle_tracks)
+            )
+            .where(condition)
         )
         return result.first()
 

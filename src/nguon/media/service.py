@@ -17,9 +17,10 @@ from nguon.identity.principal import Principal
 from nguon.kit.errors import NotFound
 from nguon.kit.settings import Settings
 from nguon.kit.storage import GrowingFile, LocalFile, ObjectStorage, Redirect
+from nguon.media import subtitles
 from nguon.media.inspect import SNIFF_BYTES, Sniffed, check_size, identify, inspect
 from nguon.media.kinds import MediaKind
-from nguon.media.models import MediaObject, MediaRendition
+from nguon.media.models import MediaObject, MediaRendition, MediaSubtitleTrack
 from nguon.media.renditions import ORIGINAL, RenditionFile, broadcast_audio, image_thumbnail
 from nguon.media.repository import MediaRepository
 from nguon.media.tools import MediaTools
@@ -84,6 +85,9 @@ class MediaService:
         assert received.key is not None
         facts = await inspect(received.file.path, sniffed, self.tools, self.settings)
         derived = await self._renditions(sniffed.kind, received.file.path, workdir)
+        if sniffed.kind is MediaKind.subtitle:
+            derived += await subtitles.renditions(received.file.path, sniffed.extension, workdir)
+        tracks = await subtitles.embedded_tracks(received.file.path, sniffed.kind)
         media = MediaObject(
             id=received.media_id,
             sha256=received.sha256,
@@ -98,6 +102,10 @@ class MediaService:
             uploaded_by=actor.label,
         )
         media.renditions = [await self._rendition(media.id, item) for item in derived]
+        media.subtitle_tracks = [
+            MediaSubtitleTrack(stream_index=t.stream_index, codec=t.codec, language=t.language)
+            for t in tracks
+        ]
         for rendition, item in zip(media.renditions, derived, strict=True):
             received.stored.append(rendition.storage_key)
             await self.storage.put_file(rendition.storage_key, item.path, item.content_type)

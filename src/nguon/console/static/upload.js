@@ -64,7 +64,10 @@
         if (same) {
           same.checked = true;
         } else {
-          box.setAttribute("form", list.dataset.form);
+          // Every field of the item belongs to the bulletin's form (a subtitle row has three).
+          item.querySelectorAll("input, select").forEach(function (field) {
+            field.setAttribute("form", list.dataset.form);
+          });
           list.appendChild(item);
         }
         progress.value = progress.max;
