@@ -187,7 +187,7 @@ async def approve(
     request: Request, bulletin_id: BulletinIdPath, session: Session, actor: Decider
 ) -> Response:
     await _ready_to_act(request, session, actor, bulletin_id, "approve")
-    await BulletinService(session).approve(actor, bulletin_id)
+    await BulletinService(session, request.app.state.speech).approve(actor, bulletin_id)
     return _back_to(bulletin_id)
 
 

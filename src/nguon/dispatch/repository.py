@@ -35,6 +35,7 @@ from nguon.dispatch.models import (
 from nguon.endpoints.models import Endpoint, EndpointHeartbeat, EndpointPlaylist
 from nguon.endpoints.windows import EndpointKind
 from nguon.kit.db import UTCDateTime, insert_new, utcnow
+from nguon.speech.models import BulletinSpeech, SpeechStatus
 
 # What the reconciler re-drives: a delivery and its bulletin.
 Redrivable = tuple[Delivery, Bulletin]
@@ -124,7 +125,8 @@ class DeliveryRepository:
 
     async def plays_media(self, endpoint_id: int, media_id: str) -> bool:
         """Whether the media is part of the approved revision of a bulletin the endpoint was
-        given to play (a revision lists a handful of media; an endpoint plays tens)."""
+        given to play, or its speech (a revision lists a handful of media; an endpoint plays
+        tens)."""
         contents = await self.session.scalars(
             select(BulletinRevision.content)
             .join(
@@ -136,7 +138,24 @@ class DeliveryRepository:
             )
             .where(Bulletin.id.in_(given_to_play(endpoint_id)))
         )
-        return any(media_id in content.get("media", ()) for content in contents)
+        if any(media_id in content.get("media", ()) for content in contents):
+            return True
+        spoken = (
+            select(BulletinSpeech.id)
+            .join(
+                Bulletin,
+                and_(
+                    BulletinSpeech.bulletin_id == Bulletin.id,
+                    BulletinSpeech.revision == Bulletin.on_air_revision,
+                ),
+            )
+            .where(
+                Bulletin.id.in_(given_to_play(endpoint_id)),
+                BulletinSpeech.media_id == media_id,
+                BulletinSpeech.status == SpeechStatus.ready,
+            )
+        )
+        return bool(await self.session.scalar(spoken.exists().select()))
 
     async def on_air_in(
         self, area_id: int, kind: EndpointKind

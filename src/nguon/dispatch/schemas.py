@@ -15,6 +15,9 @@ class PlaylistMedia(ResponseModel):
     duration_s: float | None
     width: int | None
     height: int | None
+    # The bulletin's words read aloud by the hub's speech engine (a text bulletin on radio),
+    # not a recording of its own.
+    speech: bool = False
 
 
 class PlaylistItem(ResponseModel):

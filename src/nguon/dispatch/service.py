@@ -27,6 +27,8 @@ from nguon.kit.errors import NotFound
 from nguon.media.models import MediaObject
 from nguon.media.renditions import BROADCAST
 from nguon.media.repository import MediaRepository
+from nguon.speech.repository import SpeechRepository
+from nguon.speech.service import radio_can_play
 
 # Radio plays audio and reads text aloud; displays show text, pictures and video (Điều 7).
 PLAYED_BY: dict[BulletinKind, set[EndpointKind]] = {
@@ -64,13 +66,13 @@ class Dispatcher:
                 area_paths.append(area.path)
             else:
                 endpoint_codes.append(code)
+        revision = bulletin.on_air_revision or bulletin.revision
         wanted = await self.repository.reachable_endpoints(
             area_paths,
             endpoint_codes,
-            PLAYED_BY[bulletin.kind],
+            await self._kinds_playing(bulletin, revision),
             lambda languages: speaks(languages, bulletin.language),
         )
-        revision = bulletin.on_air_revision or bulletin.revision
         now = utcnow()
         dropped = await self.repository.revoke_others(
             bulletin.id, wanted, "no longer targeted by the bulletin"
@@ -81,6 +83,16 @@ class Dispatcher:
         live = self.repository.live_endpoints(bulletin.id)
         await self.events.changed(live, on_air_event(bulletin.priority), note)
         await self.events.changed(dropped, EndpointEventType.revocation, note)
+
+    async def _kinds_playing(self, bulletin: Bulletin, revision: int) -> set[EndpointKind]:
+        """The endpoint kinds that play the bulletin: radios only what they can sound, a
+        recording or the speech of its words once that is ready (never a silent item)."""
+        kinds = PLAYED_BY[bulletin.kind]
+        if EndpointKind.radio in kinds and not await radio_can_play(
+            self.repository.session, bulletin, revision
+        ):
+            return kinds - {EndpointKind.radio}
+        return kinds
 
     async def withdraw(self, bulletin: Bulletin, status: DeliveryStatus) -> None:
         """End the bulletin's live deliveries (revoked or expired) and tell their endpoints."""
@@ -126,6 +138,7 @@ class PlaylistService:
         self.communes = CommuneRepository(session)
         self.areas = AreaRepository(session)
         self.media = MediaRepository(session)
+        self.speech = SpeechRepository(session)
 
     async def for_device(self, device: Principal, at: datetime) -> RenderedPlaylist:
         """The calling endpoint's playlist; what it carries counts as sent."""
@@ -161,8 +174,11 @@ class PlaylistService:
             )
         planned = plan(on_air, endpoint.kind, endpoint.windows, programme, at)
         entries = planned.items + planned.upcoming
+        spoken = await self._speech_for_radio(endpoint.kind, entries)
         media = await self.media.many(
-            [media_id for entry in entries for media_id in entry.on_air.media], renditions=True
+            [media_id for entry in entries for media_id in entry.on_air.media]
+            + [media_id for ids in spoken.values() for media_id in ids],
+            renditions=True,
         )
         body = (
             PlaylistRead(
@@ -172,8 +188,8 @@ class PlaylistService:
                 window=PlaylistWindow(
                     start=planned.segment.start, end=planned.segment.end, open=planned.segment.on
                 ),
-                items=[_item(entry, endpoint.kind, media) for entry in planned.items],
-                upcoming=[_item(entry, endpoint.kind, media) for entry in planned.upcoming],
+                items=[_item(entry, endpoint.kind, media, spoken) for entry in planned.items],
+                upcoming=[_item(entry, endpoint.kind, media, spoken) for entry in planned.upcoming],
             )
             .model_dump_json()
             .encode()
@@ -187,9 +203,24 @@ class PlaylistService:
             bulletin_ids=frozenset(entry.bulletin_id for entry in entries),
         )
 
+    async def _speech_for_radio(
+        self, kind: EndpointKind, entries: list[Entry]
+    ) -> dict[tuple[str, int], list[str]]:
+        """The ready speech (media ids) of each revision in a radio's playlist."""
+        if kind is not EndpointKind.radio:
+            return {}
+        revisions = [(entry.bulletin_id, entry.on_air.revision) for entry in entries]
+        return await self.speech.ready_media(revisions)
 
-def _item(entry: Entry, kind: EndpointKind, media: dict[str, MediaObject]) -> PlaylistItem:
+
+def _item(
+    entry: Entry,
+    kind: EndpointKind,
+    media: dict[str, MediaObject],
+    spoken: dict[tuple[str, int], list[str]],
+) -> PlaylistItem:
     bulletin = entry.on_air
+    speech = spoken.get((bulletin.bulletin_id, bulletin.revision), [])
     return PlaylistItem(
         bulletin_id=bulletin.bulletin_id,
         revision=bulletin.revision,
@@ -201,15 +232,17 @@ def _item(entry: Entry, kind: EndpointKind, media: dict[str, MediaObject]) -> Pl
         category=bulletin.category,
         title=bulletin.title,
         body=bulletin.body,
-        media=[_media(media[i], kind) for i in bulletin.media if i in media],
+        media=[_media(media[i], kind) for i in bulletin.media if i in media]
+        + [_media(media[i], kind, speech=True) for i in speech if i in media],
         slot=entry.slot,
         valid_until=bulletin.valid_until,
         exercise=bulletin.exercise,
     )
 
 
-def _media(stored: MediaObject, kind: EndpointKind) -> PlaylistMedia:
-    """Radios get the broadcast rendition (mono, loudness-normalised) where there is one."""
+def _media(stored: MediaObject, kind: EndpointKind, *, speech: bool = False) -> PlaylistMedia:
+    """Radios get the broadcast rendition (mono, loudness-normalised) where there is one;
+    speech is stored as its broadcast MP3 itself."""
     base = f"/api/v1/media/{stored.id}"
     broadcast = next((r for r in stored.renditions if r.name == BROADCAST), None)
     if kind is EndpointKind.radio and broadcast is not None:
@@ -232,4 +265,5 @@ def _media(stored: MediaObject, kind: EndpointKind) -> PlaylistMedia:
         duration_s=stored.duration_s,
         width=stored.width,
         height=stored.height,
+        speech=speech,
     )
