@@ -1,7 +1,6 @@
 """The engines themselves: espeak-ng built in, and a provider's service over HTTP."""
 
 import wave
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,6 @@ from nguon.media.codec import decoded_seconds
 from nguon.speech.engines import EspeakEngine, HttpEngine, NoVoice, SpeechFailed
 from nguon.speech.normalise import normalise
 from tests.conftest import free_port
-from tests.serving import serving
 from tests.speech.service import TOKEN, SpeechProvider
 
 # Read at the default rate, Vietnamese takes roughly this long a word (espeak-ng: 160 wpm).
@@ -47,14 +45,6 @@ def test_espeak_has_voices_by_language_and_none_for_khmer_or_hmong() -> None:
 async def test_espeak_refuses_a_language_it_has_no_voice_for(tmp_path: Path) -> None:
     with pytest.raises(NoVoice, match="km"):
         await EspeakEngine(words_per_minute=160).synthesise("ជំរាបសួរ", "km", tmp_path)
-
-
-@pytest.fixture
-async def provider() -> AsyncIterator[tuple[SpeechProvider, str]]:
-    service = SpeechProvider()
-    port = free_port()
-    async with serving(service.app(), port):
-        yield service, f"http://127.0.0.1:{port}/speak"
 
 
 async def test_http_engine_posts_the_text_with_its_token_and_keeps_the_audio(

@@ -15,8 +15,7 @@ from nguon.identity.roles import Role
 from nguon.kit.settings import Settings
 from nguon.media.codec import loudness
 from tests.bulletins.test_workflow import act, text_bulletin
-from tests.conftest import LAI_CHAU, MakeEndpoint, MakeUser, communes_of, districts_of, free_port
-from tests.serving import serving
+from tests.conftest import LAI_CHAU, MakeEndpoint, MakeUser, communes_of, districts_of
 from tests.speech.service import TOKEN, SpeechProvider
 
 TITLE = "Thông báo cắt điện"
@@ -152,14 +151,6 @@ async def test_making_the_speech_again_keeps_the_stored_mp3(
 
 
 # --- a provider's speech service ---------------------------------------------------------------
-
-
-@pytest.fixture
-async def provider() -> AsyncIterator[tuple[SpeechProvider, str]]:
-    service = SpeechProvider()
-    port = free_port()
-    async with serving(service.app(), port):
-        yield service, f"http://127.0.0.1:{port}/speak"
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from nguon.identity.roles import Role
 from nguon.kit.idempotency import IdempotencyKey, IdempotencyStore, fingerprint
 from nguon.kit.schemas import pattern
 from nguon.media.models import MediaObject
+from nguon.speech.service import Spoken
 from nguon.unit_of_work import Session
 
 router = APIRouter(prefix="/api/v1/bulletins", tags=["bulletins"])
@@ -62,17 +63,7 @@ def read_model(view: BulletinView) -> BulletinRead:
         targets=bulletin.targets,
         media=bulletin.media,
         media_details=[_summary(media) for media in view.media],
-        speech=[
-            SpeechRead(
-                language=spoken.speech.language,
-                status=spoken.speech.status,
-                detail=spoken.speech.detail,
-                engine=spoken.speech.engine,
-                voice=spoken.speech.voice,
-                media=_summary(spoken.media) if spoken.media else None,
-            )
-            for spoken in view.speech
-        ],
+        speech=[speech_read(spoken) for spoken in view.speech],
         sensitive=bulletin.sensitive,
         valid_from=bulletin.valid_from,
         valid_until=bulletin.valid_until,
@@ -101,6 +92,17 @@ def _summary(media: MediaObject) -> MediaSummary:
         width=media.width,
         height=media.height,
         url=f"/api/v1/media/{media.id}",
+    )
+
+
+def speech_read(spoken: Spoken) -> SpeechRead:
+    return SpeechRead(
+        language=spoken.speech.language,
+        status=spoken.speech.status,
+        detail=spoken.speech.detail,
+        engine=spoken.speech.engine,
+        voice=spoken.speech.voice,
+        media=_summary(spoken.media) if spoken.media else None,
     )
 
 

@@ -20,6 +20,7 @@ from nguon.bulletins.endpoints import (
     REVOKERS,
     BulletinIdPath,
     read_model,
+    speech_read,
 )
 from nguon.bulletins.schemas import REASON_MAX_LENGTH, BulletinRead, Decision, OptionalNote
 from nguon.bulletins.service import APPRAISABLE, DECIDABLE, BulletinService, decides, in_reach
@@ -35,6 +36,7 @@ from nguon.identity.access import ANY_ROLE
 from nguon.identity.principal import Principal
 from nguon.kit.db import utcnow
 from nguon.kit.schemas import FormModel
+from nguon.speech.service import working_speech
 from nguon.unit_of_work import Session
 
 router = APIRouter(prefix=CONSOLE, include_in_schema=False)
@@ -156,8 +158,12 @@ async def review_queue(request: Request, session: Session, actor: Reader) -> Res
         if APPRAISERS.admits(actor.effective_role)
         else None
     )
+    spoken = await working_speech(session, [*(to_decide or []), *(to_appraise or [])])
+    speech = {key: [speech_read(s) for s in found] for key, found in spoken.items()}
     return render(
-        request, "review_queue.html", {"to_decide": to_decide, "to_appraise": to_appraise}
+        request,
+        "review_queue.html",
+        {"to_decide": to_decide, "to_appraise": to_appraise, "speech": speech},
     )
 
 
