@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python bench/playlist_poll.py
 	$(BIN)/python bench/commune_queue.py
 	$(BIN)/python bench/console.py
+	$(BIN)/python bench/speech.py
 
 ## Rewrite docs/console.png, the README's screenshot of the console (needs /usr/bin/chromium).
 screenshot: install

@@ -58,6 +58,7 @@ from nguon.media.tools import MediaTools
 from nguon.push.endpoints import router as push_router
 from nguon.push.sse import EventStreams
 from nguon.push.sse import router as device_events_router
+from nguon.speech.service import Speech
 from nguon.stats.endpoints import router as stats_router
 from nguon.uplink.endpoints import router as uplink_router
 from nguon.worker import create_bus, running_worker, started
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.metrics.event_streams.set_function(lambda: event_streams.connected)
     app.state.storage = storage
+    app.state.speech = Speech.configured(settings, storage)
     app.state.bus = bus
     app.state.event_streams = event_streams
     app.state.media_tools = MediaTools.find(settings.ffmpeg_path, settings.ffprobe_path)

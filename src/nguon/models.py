@@ -14,6 +14,7 @@ from nguon.kit.idempotency import IdempotentRequest
 from nguon.kit.outbox import OutboxEvent
 from nguon.media.models import MediaObject, MediaRendition
 from nguon.push.models import Notification, NotificationAttempt
+from nguon.speech.models import BulletinSpeech
 from nguon.uplink.models import UplinkAttempt, UplinkMessage
 
 metadata = Base.metadata
@@ -25,6 +26,7 @@ __all__ = [
     "AuditRecord",
     "Bulletin",
     "BulletinRevision",
+    "BulletinSpeech",
     "CentralAlert",
     "ChairOrder",
     "Delivery",

@@ -19,6 +19,7 @@ from nguon.bulletins.schemas import (
     MediaSummary,
     OptionalNote,
     Schedule,
+    SpeechRead,
     SubtitleRead,
 )
 from nguon.bulletins.service import BulletinService, BulletinView
@@ -27,6 +28,8 @@ from nguon.identity.principal import Principal
 from nguon.identity.roles import Role
 from nguon.kit.idempotency import IdempotencyKey, IdempotencyStore, fingerprint
 from nguon.kit.schemas import pattern
+from nguon.media.models import MediaObject
+from nguon.speech.service import Spoken
 from nguon.unit_of_work import Session
 
 router = APIRouter(prefix="/api/v1/bulletins", tags=["bulletins"])
@@ -60,21 +63,9 @@ def read_model(view: BulletinView) -> BulletinRead:
         priority=bulletin.priority,
         targets=bulletin.targets,
         media=bulletin.media,
-        media_details=[
-            MediaSummary(
-                id=media.id,
-                kind=media.kind,
-                content_type=media.content_type,
-                sha256=media.sha256,
-                size=media.size,
-                duration_s=media.duration_s,
-                width=media.width,
-                height=media.height,
-                url=f"/api/v1/media/{media.id}",
-            )
-            for media in view.media
-        ],
+        media_details=[_summary(media) for media in view.media],
         subtitles=[SubtitleRead.model_validate(choice) for choice in bulletin.subtitles],
+        speech=[speech_read(spoken) for spoken in view.speech],
         sensitive=bulletin.sensitive,
         valid_from=bulletin.valid_from,
         valid_until=bulletin.valid_until,
@@ -89,6 +80,31 @@ def read_model(view: BulletinView) -> BulletinRead:
         reason=bulletin.reason,
         created_at=bulletin.created_at,
         updated_at=bulletin.updated_at,
+    )
+
+
+def _summary(media: MediaObject) -> MediaSummary:
+    return MediaSummary(
+        id=media.id,
+        kind=media.kind,
+        content_type=media.content_type,
+        sha256=media.sha256,
+        size=media.size,
+        duration_s=media.duration_s,
+        width=media.width,
+        height=media.height,
+        url=f"/api/v1/media/{media.id}",
+    )
+
+
+def speech_read(spoken: Spoken) -> SpeechRead:
+    return SpeechRead(
+        language=spoken.speech.language,
+        status=spoken.speech.status,
+        detail=spoken.speech.detail,
+        engine=spoken.speech.engine,
+        voice=spoken.speech.voice,
+        media=_summary(spoken.media) if spoken.media else None,
     )
 
 
@@ -211,7 +227,7 @@ async def submit_bulletin(
     actor: Annotated[Principal, Depends(AUTHORS)],
     request: Request,
 ) -> BulletinRead:
-    service = BulletinService(session)
+    service = BulletinService(session, request.app.state.speech)
     await service.submit(actor, bulletin_id)
     return await _answer(service, request, bulletin_id)
 
@@ -246,7 +262,7 @@ async def approve_bulletin(
     actor: Annotated[Principal, Depends(DECIDERS)],
     request: Request,
 ) -> BulletinRead:
-    service = BulletinService(session)
+    service = BulletinService(session, request.app.state.speech)
     await service.approve(actor, bulletin_id)
     return await _answer(service, request, bulletin_id)
 
@@ -278,4 +294,23 @@ async def revoke_bulletin(
 ) -> BulletinRead:
     service = BulletinService(session)
     await service.revoke(actor, bulletin_id, body.reason)
+    return await _answer(service, request, bulletin_id)
+
+
+@router.post(
+    "/{bulletin_id}/speech",
+    summary="Make the bulletin's speech again",
+    responses={409: {"description": "The bulletin has no body to read, or its own recording"}},
+    description="Reads the working revision aloud again (the title, then the body) with the "
+    "configured speech engine, e.g. after the speech service was away; when that revision is "
+    "on air, radios get the speech once it is ready.",
+)
+async def make_speech(
+    bulletin_id: BulletinIdPath,
+    session: Session,
+    actor: Annotated[Principal, Depends(AUTHORS)],
+    request: Request,
+) -> BulletinRead:
+    service = BulletinService(session, request.app.state.speech)
+    await service.speak_again(actor, bulletin_id)
     return await _answer(service, request, bulletin_id)

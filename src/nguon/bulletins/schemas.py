@@ -8,6 +8,7 @@ from nguon.areas.levels import AreaLevel
 from nguon.bulletins.enums import BulletinKind, BulletinStatus, Category, Priority
 from nguon.kit.schemas import Instant, RequestModel, ResponseModel, kept_if_omitted, pattern
 from nguon.media.kinds import MediaKind
+from nguon.speech.models import SpeechStatus
 
 # BCP 47: a 2–3 letter language (ISO 639-1/-3, so minority languages too) and optional subtags.
 LANGUAGE_PATTERN = pattern(
@@ -167,6 +168,19 @@ class SubtitleRead(ResponseModel):
     video: str | None
 
 
+class SpeechRead(ResponseModel):
+    """The bulletin's words read aloud for radio, in one language: `ready` with its MP3,
+    `no_voice` (no voice for the language, or speech off) or `failed` (the engine erred or
+    timed out; `POST .../speech` makes it again), with a detail in words."""
+
+    language: str
+    status: SpeechStatus
+    detail: str
+    engine: str
+    voice: str | None
+    media: MediaSummary | None
+
+
 class BulletinRead(ResponseModel):
     id: str
     status: BulletinStatus
@@ -184,6 +198,8 @@ class BulletinRead(ResponseModel):
     media: list[str]
     media_details: list[MediaSummary]
     subtitles: list[SubtitleRead]
+    # The working revision's speech (a body and no recording): what radios will play.
+    speech: list[SpeechRead]
     sensitive: bool
     valid_from: datetime
     valid_until: datetime

@@ -25,6 +25,7 @@ from nguon.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from nguon.kit.text import fold
 from nguon.media.models import MediaObject
 from nguon.media.repository import MediaRepository
+from nguon.speech.service import Speech, SpeechService, Spoken, working_speech
 from nguon.uplink.service import BulletinEvent, UplinkService
 
 DEFAULT_VALIDITY = timedelta(days=7)
@@ -45,6 +46,7 @@ DECIDABLE = frozenset({BulletinStatus.submitted, BulletinStatus.appraised})
 class BulletinView:
     bulletin: Bulletin
     media: Sequence[MediaObject]
+    speech: Sequence[Spoken] = ()
 
 
 def _content(bulletin: Bulletin) -> dict[str, Any]:
@@ -71,13 +73,18 @@ def decides(actor: Principal, bulletin: Bulletin) -> bool:
 
 
 class BulletinService:
-    def __init__(self, session: AsyncSession) -> None:
+    """`speech` makes the spoken rendition of text bulletins for radio where they are sent
+    for approval or go on air; without it (reading, the clock) no speech is made."""
+
+    def __init__(self, session: AsyncSession, speech: Speech | None = None) -> None:
+        self.session = session
         self.repository = BulletinRepository(session)
         self.areas = AreaService(session)
         self.media = MediaRepository(session)
         self.endpoints = EndpointRepository(session)
         self.dispatcher = Dispatcher(session)
         self.uplink = UplinkService(session)
+        self.speech = SpeechService(session, speech) if speech is not None else None
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -101,9 +108,13 @@ class BulletinService:
         return [original, *await self.repository.translations(original.id, Viewer.of(actor))]
 
     async def views(self, bulletins: Sequence[Bulletin]) -> list[BulletinView]:
-        """Bulletins with their media, read in one query for the lot."""
+        """Bulletins with their media and speech, read in one query each for the lot."""
         media = await self.media.many([media_id for b in bulletins for media_id in b.media])
-        return [BulletinView(b, [media[i] for i in b.media if i in media]) for b in bulletins]
+        spoken = await working_speech(self.session, bulletins)
+        return [
+            BulletinView(b, [media[i] for i in b.media if i in media], spoken.get(b.id, []))
+            for b in bulletins
+        ]
 
     async def search(
         self, actor: Principal, query: BulletinFilter, limit: int, cursor: str | None
@@ -244,6 +255,7 @@ class BulletinService:
         bulletin = await self._in_state(actor, bulletin_id, "submit", {BulletinStatus.draft})
         await self._require_within_origin(actor, bulletin)
         await self._require_subtitled(bulletin)
+        await self._speak(bulletin)
         bulletin.status = BulletinStatus.submitted
         return bulletin
 
@@ -290,6 +302,7 @@ class BulletinService:
 
     async def _put_on_air(self, actor: Principal, bulletin: Bulletin, now: datetime) -> None:
         await self._require_subtitled(bulletin)
+        await self._speak(bulletin, unless_made=True)
         bulletin.status = (
             BulletinStatus.published if bulletin.valid_from <= now else BulletinStatus.scheduled
         )
@@ -358,6 +371,30 @@ class BulletinService:
                 f"{bulletin.id} comes from {bulletin.origin_area_code}."
             )
         await self._require_within_origin(actor, bulletin)
+
+    # --- speech -----------------------------------------------------------------------------
+
+    async def _speak(self, bulletin: Bulletin, *, unless_made: bool = False) -> None:
+        """Read the working revision aloud for radio, when it has words and no recording
+        (before anything is written: synthesis holds no database lock)."""
+        if self.speech is not None:
+            await self.speech.make(bulletin, unless_made=unless_made)
+
+    async def speak_again(self, actor: Principal, bulletin_id: str) -> Bulletin:
+        """Make the working revision's speech again (after the speech service was away, say);
+        radios get it once it is ready, if that revision is on air."""
+        bulletin = await self.for_author(actor, bulletin_id, for_update=True)
+        assert self.speech is not None  # the route gives the process's speech
+        if not await self.speech.wanted(bulletin):
+            raise Conflict(
+                f"Bulletin {bulletin.id} has no body to read aloud, or carries its own "
+                "recording: it has no speech to make.",
+                current_status=bulletin.status.value,
+            )
+        await self.speech.make(bulletin)
+        if bulletin.on_air_revision == bulletin.revision:
+            await self.dispatcher.dispatch(bulletin)
+        return bulletin
 
     # --- time -------------------------------------------------------------------------------
 

@@ -127,7 +127,7 @@ async def receive_alert(
     body = await request.body()
     # The central role is only ever given to API keys: the key is the signing secret.
     check_signature(request.headers.get("X-Api-Key", ""), x_timestamp, x_signature, body, now)
-    service = CentralService(session, media)
+    service = CentralService(session, media, request.app.state.speech)
     await service.use_signature(x_signature or "", now)
     message = _parse(request.headers.get("Content-Type", ""), body)
     received = await service.receive(actor, message, now)

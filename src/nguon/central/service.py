@@ -38,6 +38,7 @@ from nguon.dispatch.repository import DeliveryRepository
 from nguon.identity.principal import Principal
 from nguon.kit.signing import is_fresh, sign
 from nguon.media.service import MediaService
+from nguon.speech.service import Speech
 
 # X-Timestamp may be this far from the hub's clock either way.
 TIMESTAMP_TOLERANCE = timedelta(minutes=5)
@@ -92,9 +93,9 @@ class Received:
 
 
 class CentralService:
-    def __init__(self, session: AsyncSession, media: MediaService) -> None:
+    def __init__(self, session: AsyncSession, media: MediaService, speech: Speech) -> None:
         self.repository = CentralRepository(session)
-        self.bulletins = BulletinService(session)
+        self.bulletins = BulletinService(session, speech)
         self.areas = AreaRepository(session)
         self.deliveries = DeliveryRepository(session)
         self.audio = AudioResources(media)

@@ -462,7 +462,7 @@ async def edit(
     sent; a validity left empty keeps the one stored. `Gửi duyệt` then sends it for approval
     as it now stands: a rejected bulletin must be edited into a new draft before it can go
     again, and a file just uploaded goes with it."""
-    service = BulletinService(session)
+    service = BulletinService(session, request.app.state.speech)
     bulletin = await service.for_author(actor, bulletin_id)
     keep_on_refusal(
         request,

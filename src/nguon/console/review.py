@@ -22,6 +22,7 @@ from nguon.bulletins.endpoints import (
     REVOKERS,
     BulletinIdPath,
     read_model,
+    speech_read,
 )
 from nguon.bulletins.models import Bulletin
 from nguon.bulletins.schemas import REASON_MAX_LENGTH, BulletinRead, Decision, OptionalNote
@@ -43,6 +44,7 @@ from nguon.kit.schemas import FormModel
 from nguon.media.kinds import MediaKind
 from nguon.media.models import MediaObject
 from nguon.media.repository import MediaRepository
+from nguon.speech.service import working_speech
 from nguon.unit_of_work import Session
 
 router = APIRouter(prefix=CONSOLE, include_in_schema=False)
@@ -221,8 +223,12 @@ async def review_queue(request: Request, session: Session, actor: Reader) -> Res
         if APPRAISERS.admits(actor.effective_role)
         else None
     )
+    spoken = await working_speech(session, [*(to_decide or []), *(to_appraise or [])])
+    speech = {key: [speech_read(s) for s in found] for key, found in spoken.items()}
     return render(
-        request, "review_queue.html", {"to_decide": to_decide, "to_appraise": to_appraise}
+        request,
+        "review_queue.html",
+        {"to_decide": to_decide, "to_appraise": to_appraise, "speech": speech},
     )
 
 
@@ -252,7 +258,7 @@ async def approve(
     request: Request, bulletin_id: BulletinIdPath, session: Session, actor: Decider
 ) -> Response:
     await _ready_to_act(request, session, actor, bulletin_id, "approve")
-    await BulletinService(session).approve(actor, bulletin_id)
+    await BulletinService(session, request.app.state.speech).approve(actor, bulletin_id)
     return _back_to(bulletin_id)
 
 

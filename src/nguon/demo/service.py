@@ -19,6 +19,8 @@ from nguon.identity.principal import AreaScope, Principal
 from nguon.identity.roles import Role
 from nguon.identity.service import IdentityService
 from nguon.kit.settings import Settings
+from nguon.kit.storage import create_storage
+from nguon.speech.service import Speech
 
 CURRENT_PROVINCE = "91"  # An Giang, border-gate province of the seeds
 LEGACY_CSV = Path(__file__).resolve().parent.parent / "areas" / "data" / "legacy_lai_chau.csv"
@@ -129,7 +131,10 @@ async def _demo_endpoints(
     if all(endpoint.api_key for endpoint in found):
         province = await AreaService(session).get_by_code(CURRENT_PROVINCE)
         editor = Principal("system", 0, "demo", Role.editor, AreaScope.of(province))
-        bulletins = BulletinService(session)
+        # Radios read the demo's text bulletins aloud: its speech goes to the media storage.
+        storage = create_storage(settings)
+        await storage.ensure_ready()
+        bulletins = BulletinService(session, Speech.configured(settings, storage))
         for priority, category, title, body in DEMO_BULLETINS:
             bulletin = await bulletins.create(
                 editor,

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from nguon.bulletins.enums import Priority
 from nguon.bulletins.models import Bulletin, BulletinRevision
@@ -35,6 +36,7 @@ from nguon.dispatch.models import (
 from nguon.endpoints.models import Endpoint, EndpointHeartbeat, EndpointPlaylist
 from nguon.endpoints.windows import EndpointKind
 from nguon.kit.db import UTCDateTime, insert_new, utcnow
+from nguon.speech.models import BulletinSpeech, SpeechStatus
 
 # What the reconciler re-drives: a delivery and its bulletin.
 Redrivable = tuple[Delivery, Bulletin]
@@ -105,13 +107,7 @@ class DeliveryRepository:
         return (
             select(Delivery, Bulletin, BulletinRevision)
             .join(Bulletin, Bulletin.id == Delivery.bulletin_id)
-            .join(
-                BulletinRevision,
-                and_(
-                    BulletinRevision.bulletin_id == Bulletin.id,
-                    BulletinRevision.number == Bulletin.on_air_revision,
-                ),
-            )
+            .join(BulletinRevision, _on_air(BulletinRevision.bulletin_id, BulletinRevision.number))
             # A bulletin being edited is on air in its approved revision until the new one is.
             .where(Delivery.status.not_in(ENDED))
         )
@@ -123,25 +119,31 @@ class DeliveryRepository:
         return [(delivery, bulletin, revision) for delivery, bulletin, revision in result.all()]
 
     async def plays_media(self, endpoint_id: int, media_id: str) -> bool:
-        """Whether the media (or a subtitle file) is part of the approved revision of a
-        bulletin the endpoint was given to play (a revision lists a handful of media; an
-        endpoint plays tens)."""
+        """Whether the media (a subtitle file too) is part of the approved revision of a
+        bulletin the endpoint was given to play, or its speech (a revision lists a handful of
+        media; an endpoint plays tens)."""
+        given = Bulletin.id.in_(given_to_play(endpoint_id))
         contents = await self.session.scalars(
             select(BulletinRevision.content)
-            .join(
-                Bulletin,
-                and_(
-                    BulletinRevision.bulletin_id == Bulletin.id,
-                    BulletinRevision.number == Bulletin.on_air_revision,
-                ),
-            )
-            .where(Bulletin.id.in_(given_to_play(endpoint_id)))
+            .join(Bulletin, _on_air(BulletinRevision.bulletin_id, BulletinRevision.number))
+            .where(given)
         )
-        return any(
+        if any(
             media_id in content.get("media", ())
             or any(choice["media"] == media_id for choice in content.get("subtitles", ()))
             for content in contents
+        ):
+            return True
+        spoken = (
+            select(BulletinSpeech.id)
+            .join(Bulletin, _on_air(BulletinSpeech.bulletin_id, BulletinSpeech.revision))
+            .where(
+                given,
+                BulletinSpeech.media_id == media_id,
+                BulletinSpeech.status == SpeechStatus.ready,
+            )
         )
+        return bool(await self.session.scalar(spoken.exists().select()))
 
     async def on_air_in(
         self, area_id: int, kind: EndpointKind
@@ -387,3 +389,10 @@ class DeliveryRepository:
             .limit(limit)
         )
         return [(play, endpoint) for play, endpoint in result.all()]
+
+
+def _on_air(
+    bulletin_id: InstrumentedAttribute[str], revision: InstrumentedAttribute[int]
+) -> ColumnElement[bool]:
+    """Join condition: the row belongs to the revision its bulletin has on air."""
+    return and_(bulletin_id == Bulletin.id, revision == Bulletin.on_air_revision)

@@ -27,6 +27,9 @@ class PlaylistMedia(ResponseModel):
     width: int | None
     height: int | None
     subtitles: list[PlaylistSubtitle]  # of a video on a display; none otherwise
+    # The bulletin's words read aloud by the hub's speech engine (a text bulletin on radio),
+    # not a recording of its own.
+    speech: bool = False
 
 
 class PlaylistTranslation(ResponseModel):

@@ -37,6 +37,7 @@ from nguon.media.models import MediaObject
 from nguon.media.renditions import BROADCAST
 from nguon.media.repository import MediaRepository
 from nguon.media.subtitles import WEBVTT
+from nguon.speech.repository import SpeechRepository
 
 
 def speaks(languages: list[str], language: str) -> bool:
@@ -52,6 +53,7 @@ class Dispatcher:
         self.areas = AreaRepository(session)
         self.events = EndpointEvents(session)
         self.media = MediaRepository(session)
+        self.speech = SpeechRepository(session)
 
     async def dispatch(self, bulletin: Bulletin) -> None:
         """Record a delivery of the bulletin's on-air revision to every endpoint it reaches,
@@ -66,15 +68,15 @@ class Dispatcher:
                 area_paths.append(area.path)
             else:
                 endpoint_codes.append(code)
+        revision = bulletin.on_air_revision or bulletin.revision
         carried = await self.media.many(bulletin.media)
         content = Content.of(bulletin.body, (media.kind for media in carried.values()))
         wanted = await self.repository.reachable_endpoints(
             area_paths,
             endpoint_codes,
-            endpoint_kinds_reached(content),
+            await self._kinds_playing(bulletin.id, revision, content),
             lambda languages: speaks(languages, bulletin.language),
         )
-        revision = bulletin.on_air_revision or bulletin.revision
         now = utcnow()
         dropped = await self.repository.revoke_others(
             bulletin.id, wanted, "no longer targeted by the bulletin"
@@ -85,6 +87,18 @@ class Dispatcher:
         live = self.repository.live_endpoints(bulletin.id)
         await self.events.changed(live, on_air_event(bulletin.priority), note)
         await self.events.changed(dropped, EndpointEventType.revocation, note)
+
+    async def _kinds_playing(
+        self, bulletin_id: str, revision: int, content: Content
+    ) -> frozenset[EndpointKind]:
+        """The endpoint kinds that play the bulletin: radios only what they can sound, a
+        recording or the speech of its words once that is ready (never a silent item)."""
+        kinds = endpoint_kinds_reached(content)
+        if EndpointKind.radio in kinds and not content.has_recording:
+            ready = await self.speech.ready_media([(bulletin_id, revision)])
+            if not ready.get((bulletin_id, revision)):
+                return kinds - {EndpointKind.radio}
+        return kinds
 
     async def withdraw(self, bulletin: Bulletin, status: DeliveryStatus) -> None:
         """End the bulletin's live deliveries (revoked or expired) and tell their endpoints."""
@@ -130,6 +144,7 @@ class PlaylistService:
         self.communes = CommuneRepository(session)
         self.areas = AreaRepository(session)
         self.media = MediaRepository(session)
+        self.speech = SpeechRepository(session)
 
     async def for_device(self, device: Principal, at: datetime) -> RenderedPlaylist:
         """The calling endpoint's playlist; what it carries counts as sent."""
@@ -167,6 +182,7 @@ class PlaylistService:
             )
         planned = plan(on_air, endpoint.kind, endpoint.windows, programme, at)
         entries = planned.items + planned.upcoming
+        spoken = await self._speech_for_radio(endpoint.kind, entries)
         media = await self.media.many(
             [
                 media_id
@@ -175,7 +191,8 @@ class PlaylistService:
                     *entry.on_air.media,
                     *(choice["media"] for choice in entry.on_air.subtitles),
                 )
-            ],
+            ]
+            + [media_id for ids in spoken.values() for media_id in ids],
             renditions=True,
         )
         body = (
@@ -186,8 +203,8 @@ class PlaylistService:
                 window=PlaylistWindow(
                     start=planned.segment.start, end=planned.segment.end, open=planned.segment.on
                 ),
-                items=[_item(entry, endpoint.kind, media) for entry in planned.items],
-                upcoming=[_item(entry, endpoint.kind, media) for entry in planned.upcoming],
+                items=[_item(entry, endpoint.kind, media, spoken) for entry in planned.items],
+                upcoming=[_item(entry, endpoint.kind, media, spoken) for entry in planned.upcoming],
             )
             .model_dump_json()
             .encode()
@@ -206,12 +223,27 @@ class PlaylistService:
             ),
         )
 
+    async def _speech_for_radio(
+        self, kind: EndpointKind, entries: list[Entry]
+    ) -> dict[tuple[str, int], list[str]]:
+        """The ready speech (media ids) of each revision in a radio's playlist."""
+        if kind is not EndpointKind.radio:
+            return {}
+        revisions = [(entry.bulletin_id, entry.on_air.revision) for entry in entries]
+        return await self.speech.ready_media(revisions)
 
-def _item(entry: Entry, kind: EndpointKind, media: dict[str, MediaObject]) -> PlaylistItem:
+
+def _item(
+    entry: Entry,
+    kind: EndpointKind,
+    media: dict[str, MediaObject],
+    spoken: dict[tuple[str, int], list[str]],
+) -> PlaylistItem:
     bulletin = entry.on_air
     carried = [media[i] for i in bulletin.media if i in media]
     played = played_by(kind, Content.of(bulletin.body, (m.kind for m in carried)))
     videos = [m.id for m in carried if m.kind is MediaKind.video]
+    speech = spoken.get((bulletin.bulletin_id, bulletin.revision), [])
     return PlaylistItem(
         bulletin_id=bulletin.bulletin_id,
         revision=bulletin.revision,
@@ -227,7 +259,8 @@ def _item(entry: Entry, kind: EndpointKind, media: dict[str, MediaObject]) -> Pl
             _media(stored, kind, _subtitles(stored, bulletin, videos, media))
             for stored in carried
             if stored.kind in played.media_kinds
-        ],
+        ]
+        + [_media(media[i], kind, [], speech=True) for i in speech if i in media],
         slot=entry.slot,
         valid_until=bulletin.valid_until,
         exercise=bulletin.exercise,
@@ -281,9 +314,14 @@ def _subtitles(
 
 
 def _media(
-    stored: MediaObject, kind: EndpointKind, subtitles: list[PlaylistSubtitle]
+    stored: MediaObject,
+    kind: EndpointKind,
+    subtitles: list[PlaylistSubtitle],
+    *,
+    speech: bool = False,
 ) -> PlaylistMedia:
-    """Radios get the broadcast rendition (mono, loudness-normalised) where there is one."""
+    """Radios get the broadcast rendition (mono, loudness-normalised) where there is one;
+    speech is stored as its broadcast MP3 itself."""
     base = f"/api/v1/media/{stored.id}"
     broadcast = next((r for r in stored.renditions if r.name == BROADCAST), None)
     if kind is EndpointKind.radio and broadcast is not None:
@@ -297,6 +335,7 @@ def _media(
             width=None,
             height=None,
             subtitles=subtitles,
+            speech=speech,
         )
     return PlaylistMedia(
         id=stored.id,
@@ -308,4 +347,5 @@ def _media(
         width=stored.width,
         height=stored.height,
         subtitles=subtitles,
+        speech=speech,
     )

@@ -175,6 +175,32 @@ class Settings(BaseSettings):
     broadcast_bitrate_kbps: int = Field(default=96, ge=32, le=320)
     thumbnail_px: int = Field(default=320, ge=32, le=2048)
 
+    # Speech: how text bulletins are read aloud for radio (`nguon.speech`).
+    speech_engine: Literal["espeak", "http", "off"] = Field(
+        default="espeak",
+        description="espeak: the built-in offline engine; http: a provider's speech service at "
+        "speech_url; off: no speech (text bulletins then reach displays only)",
+    )
+    speech_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/@]+(/\S*)?$",
+        description="The provider's speech service, POSTed {text, language} (engine http)",
+    )
+    speech_token: SecretStr | None = Field(
+        default=None, description="Bearer token for the speech service (engine http)"
+    )
+    speech_timeout_seconds: float = Field(
+        default=20, gt=0, le=300, description="How long one synthesis may take, answer included"
+    )
+    speech_rate_wpm: int = Field(
+        default=160, ge=80, le=450, description="Speaking rate of the built-in engine"
+    )
+    speech_languages: str = Field(
+        default="",
+        description="Languages the speech service speaks (engine http), comma-separated BCP 47 "
+        "tags matched by primary subtag; empty: every language is asked for",
+    )
+
     # The least an endpoint must operate each day, by profile (Lai Châu asks 6 h of border gates).
     min_daily_hours_radio: float = Field(default=0, ge=0, le=24)
     min_daily_hours_eboard: float = Field(default=0, ge=0, le=24)
@@ -234,6 +260,18 @@ class Settings(BaseSettings):
         if self.central_url is not None and self.central_key is None:
             raise ValueError("NGUON_CENTRAL_URL needs NGUON_CENTRAL_KEY to sign what goes up")
         return self
+
+    @model_validator(mode="after")
+    def _speech_service_named(self) -> "Settings":
+        if self.speech_engine == "http" and self.speech_url is None:
+            raise ValueError("NGUON_SPEECH_ENGINE=http needs NGUON_SPEECH_URL")
+        return self
+
+    @property
+    def speech_language_subtags(self) -> frozenset[str]:
+        """`speech_languages` as primary subtags, lower case."""
+        tags = (tag.strip().split("-", 1)[0].lower() for tag in self.speech_languages.split(","))
+        return frozenset(tag for tag in tags if tag)
 
     @property
     def central_resource_host_names(self) -> frozenset[str]:
