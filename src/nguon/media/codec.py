@@ -1,19 +1,26 @@
 """Media in process with PyAV, whose wheels carry FFmpeg's libraries: probe, decode, measure
 loudness and render the broadcast MP3, on every machine that installed the hub.
 
-The functions here are blocking (decoding is CPU work); callers run them in a thread.
+The functions here are blocking (decoding is CPU work); callers await them through
+`off_loop`, which runs them on the media threads.
 """
 
+import asyncio
+import functools
 import math
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import av
 import av.filter
 from av.audio.frame import AudioFrame
 from av.audio.stream import AudioStream
+from av.codec.codec import UnknownCodecError
 
 from nguon.kit.settings import Settings
 
@@ -24,6 +31,17 @@ LOUDNESS_TOLERANCE_LU = 0.3
 LOUDNESS_ATTEMPTS = 3
 # Loudness of digital silence as ebur128 reports it; nothing to normalise.
 SILENCE_LUFS = -70.0
+# What the broadcast rendition needs of the FFmpeg build inside PyAV, beyond its decoders.
+RENDITION_ENCODERS = ("libmp3lame",)
+RENDITION_FILTERS = ("aformat", "aresample", "volume", "alimiter", "ebur128")
+
+# Media work has threads of its own, one per core: a rendition keeps a core busy, so more at
+# once would only slow each of them, and the default executor stays free for the short blocking
+# work of other requests (hashing, files) while long renditions run.
+_MEDIA_THREADS = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="media")
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class Unreadable(Exception):
@@ -53,6 +71,27 @@ class Probe:
 class Loudness:
     integrated_lufs: float
     true_peak_dbtp: float
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    """The FFmpeg libraries PyAV carries, and what renditions need that they lack."""
+
+    ffmpeg_version: str
+    missing: tuple[str, ...]
+
+
+def build() -> Build:
+    missing = [f"encoder {name}" for name in RENDITION_ENCODERS if not _encodes(name)]
+    available = av.filter.filters_available
+    missing += [f"filter {name}" for name in RENDITION_FILTERS if name not in available]
+    return Build(av.ffmpeg_version_info, tuple(missing))
+
+
+async def off_loop(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run one of the blocking functions here on the media threads, the event loop free."""
+    call = functools.partial(function, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_MEDIA_THREADS, call)
 
 
 def probe(path: Path) -> Probe:
@@ -214,6 +253,14 @@ def _encode_mp3(source: Path, target: Path, gain_db: float, settings: Settings) 
     except av.FFmpegError as exc:
         raise Unreadable(_message(exc)) from exc
     return round(samples / rate, 3)
+
+
+def _encodes(name: str) -> bool:
+    try:
+        av.Codec(name, "w")
+    except UnknownCodecError:
+        return False
+    return True
 
 
 def _message(exc: av.FFmpegError) -> str:
