@@ -94,11 +94,6 @@ async def upload(
     return {"status": response.status_code, "headers": response.headers, "body": response.json()}
 
 
-@pytest.fixture
-async def publisher(make_user: MakeUser) -> dict[str, str]:
-    return await make_user("media.publisher", Role.publisher, AN_GIANG)
-
-
 ACCEPTED = [
     ("tone.mp3", "audio", "audio/mpeg"),
     ("tone.m4a", "audio", "audio/mp4"),
