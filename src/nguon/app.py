@@ -167,12 +167,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.storage = storage
     app.state.bus = bus
     app.state.event_streams = event_streams
-    app.state.media_build = codec.build()
-    if app.state.media_build.missing:
+    # Said once at start-up, loudly; the `media` readiness check keeps saying it.
+    app.state.media_build = media_build = codec.build()
+    if media_build.missing:
         log.error(
             "media_cannot_make_renditions",
-            ffmpeg=app.state.media_build.ffmpeg_version,
-            missing=list(app.state.media_build.missing),
+            ffmpeg=media_build.ffmpeg_version,
+            missing=list(media_build.missing),
             effect="audio uploads fail: their broadcast rendition cannot be made",
         )
     app.state.token_codec = TokenCodec(
