@@ -14,10 +14,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     NGUON_HOST=0.0.0.0 \
     NGUON_PORT=8000 \
     NGUON_DATA_DIR=/var/lib/nguon
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends ffmpeg \
-    && rm -rf /var/lib/apt/lists/* \
-    && groupadd --system nguon \
+# No system ffmpeg: media are decoded and rendered by the FFmpeg libraries in PyAV's wheel.
+RUN groupadd --system nguon \
     && useradd --system --gid nguon --home-dir /var/lib/nguon --create-home nguon
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels

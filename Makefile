@@ -39,6 +39,7 @@ openapi: install
 bench: install
 	$(BIN)/python bench/auth_overhead.py
 	$(BIN)/python bench/media_upload.py
+	$(BIN)/python bench/renditions.py
 	$(BIN)/python bench/playlist_poll.py
 	$(BIN)/python bench/commune_queue.py
 	$(BIN)/python bench/console.py

@@ -4,6 +4,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
@@ -52,9 +53,9 @@ from nguon.kit.openapi import declare_problem_answers
 from nguon.kit.problems import UnexpectedErrorMiddleware, install_problem_handlers
 from nguon.kit.settings import Settings, get_settings
 from nguon.kit.storage import create_storage
+from nguon.media import codec
 from nguon.media.endpoints import router as media_router
 from nguon.media.sweep import running_media_sweep
-from nguon.media.tools import MediaTools
 from nguon.push.endpoints import router as push_router
 from nguon.push.sse import EventStreams
 from nguon.push.sse import router as device_events_router
@@ -62,6 +63,8 @@ from nguon.speech.service import Speech
 from nguon.stats.endpoints import router as stats_router
 from nguon.uplink.endpoints import router as uplink_router
 from nguon.worker import create_bus, running_worker, started
+
+log = structlog.get_logger()
 
 ROUTERS = (
     health_router,
@@ -166,7 +169,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.speech = Speech.configured(settings, storage)
     app.state.bus = bus
     app.state.event_streams = event_streams
-    app.state.media_tools = MediaTools.find(settings.ffmpeg_path, settings.ffprobe_path)
+    # Said once at start-up, loudly; the `media` readiness check keeps saying it.
+    app.state.media_build = media_build = codec.build()
+    if media_build.missing:
+        log.error(
+            "media_cannot_make_renditions",
+            ffmpeg=media_build.ffmpeg_version,
+            missing=list(media_build.missing),
+            effect="audio uploads fail: their broadcast rendition cannot be made",
+        )
     app.state.token_codec = TokenCodec(
         secret, settings.jwt_issuer, settings.access_token_ttl_seconds
     )

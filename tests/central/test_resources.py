@@ -1,7 +1,6 @@
 """The audio of CAP alerts: inline or fetched from an allowed host, checked, then on radios."""
 
 import hashlib
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,6 @@ OGG = (FIXTURES / "tone.ogg").read_bytes()  # 7,787 bytes
 WAV = (FIXTURES / "tone.wav").read_bytes()
 VIDEO = (FIXTURES / "clip.mp4").read_bytes()
 ALLOWED_HOST = "127.0.0.1"
-needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
 
 
 @pytest.fixture
@@ -127,7 +125,6 @@ async def bulletin(client: AsyncClient, hub: dict[str, Any], bulletin_id: str) -
     return dict(response.json())
 
 
-@needs_ffmpeg
 async def test_inline_audio_plays_on_radios_beside_the_text(
     client: AsyncClient, hub: dict[str, Any]
 ) -> None:
@@ -219,7 +216,6 @@ async def test_audio_that_cannot_be_fetched_is_unavailable(
     await nothing_stays()
 
 
-@needs_ffmpeg
 async def test_what_is_not_good_audio_is_refused_and_nothing_stays(
     hub: dict[str, Any], nothing_stays: NothingStays
 ) -> None:

@@ -82,7 +82,9 @@ async def test_a_text_bulletin_without_a_recording_is_read_on_radio(
     picture = await upload(client, commune, "ban-do.png", png_bytes())
     await publish(client, commune, emergency(commune["a"], media=[picture]))
     (on_radio,) = await playing(client, commune["radio"])
-    assert (on_radio["body"], on_radio["media"]) == (text_bulletin(commune["a"])["body"], [])
+    assert on_radio["body"] == text_bulletin(commune["a"])["body"]
+    (spoken,) = on_radio["media"]  # its words read aloud, not the picture
+    assert (spoken["speech"], spoken["content_type"]) == (True, "audio/mpeg")
 
 
 async def test_a_video_bulletin_without_subtitles_cannot_be_submitted(

@@ -3,13 +3,16 @@
 import json
 from pathlib import Path
 
+import av
 import pytest
 from httpx import ASGITransport, AsyncClient, Response
 from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nguon.app import create_app
 from nguon.identity.roles import Role
 from nguon.kit.settings import Settings
+from nguon.media import codec
 from tests.conftest import AN_GIANG, MakeUser
 
 
@@ -23,13 +26,43 @@ async def test_readyz_when_database_is_migrated(client: AsyncClient, backend: st
     response = await client.get("/readyz")
     assert response.status_code == 200
     checks = {check["name"]: check for check in response.json()["checks"]}
-    assert set(checks) == {"database", "storage", "media_tools", "uplink", "bus"}
+    assert set(checks) == {"database", "storage", "media", "uplink", "bus"}
     assert all(check["ok"] for check in checks.values())
     assert response.json()["status"] == "ready"
     assert checks["uplink"]["detail"] == "off: NGUON_CENTRAL_URL is not set"
     assert checks["bus"]["detail"].startswith("in process")
     assert checks["database"]["detail"].startswith(backend)
     assert checks["storage"]["detail"].startswith("local disk")
+    assert checks["media"]["detail"] == (
+        f"FFmpeg {av.ffmpeg_version_info} in PyAV: encoder libmp3lame and filters aformat, "
+        "aresample, volume, alimiter, ebur128 present"
+    )
+
+
+async def test_a_media_build_that_cannot_make_renditions_is_reported_loudly(
+    settings: Settings,
+    engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A PyAV build without a filter the broadcast rendition needs: an error at start-up, and
+    the check failing; the hub stays in service (degraded), devices keep playing."""
+    monkeypatch.setattr(codec, "RENDITION_ENCODERS", ("libmp3lame", "no_such_encoder"))
+    monkeypatch.setattr(codec, "RENDITION_FILTERS", (*codec.RENDITION_FILTERS, "no_such_filter"))
+    capsys.readouterr()
+    app = create_app(settings)
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "{" in line]
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://hub.test") as http:
+        response = await http.get("/readyz")
+    await app.state.engine.dispose()
+    (error,) = [line for line in logged if line["event"] == "media_cannot_make_renditions"]
+    assert error["level"] == "error"
+    assert error["missing"] == ["encoder no_such_encoder", "filter no_such_filter"]
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+    media = next(check for check in response.json()["checks"] if check["name"] == "media")
+    assert media["ok"] is False
+    assert "lacks encoder no_such_encoder, filter no_such_filter" in media["detail"]
 
 
 async def readyz_on(database_url: str, data_dir: Path) -> Response:

@@ -10,6 +10,7 @@ from nguon.kit.outbox import Outbox
 from nguon.kit.problems import problem
 from nguon.kit.schemas import ResponseModel
 from nguon.kit.storage import StorageError
+from nguon.media import codec
 from nguon.uplink.repository import UplinkRepository
 
 router = APIRouter(tags=["operations"])
@@ -28,8 +29,8 @@ class Check(ResponseModel):
 
 class Readiness(ResponseModel):
     status: Literal["ready", "degraded"] = Field(
-        description="`degraded`: a part the API serves without (the bus) is failing; "
-        "the checks say which"
+        description="`degraded`: a part the API serves without (the bus, or media "
+        "renditions) is failing; the checks say which"
     )
     checks: list[Check]
 
@@ -49,7 +50,7 @@ async def readyz(request: Request) -> Readiness | Response:
     checks = [
         await _database_check(request),
         await _storage_check(request),
-        _media_tools(request),
+        _media_check(request),
         await _uplink_check(request),
         await _bus_check(request),
     ]
@@ -95,12 +96,26 @@ async def _storage_check(request: Request) -> Check:
     return Check(name="storage", ok=True, detail=detail)
 
 
-def _media_tools(request: Request) -> Check:
-    # Without ffmpeg the hub still serves; the detail tells the operator what is missing.
+def _media_check(request: Request) -> Check:
+    """Whether the FFmpeg build inside PyAV can make the broadcast rendition. A build that
+    cannot fails the check loudly but leaves the hub ready: devices keep polling and playing
+    what is already stored, and text, images and video still come in; only new audio waits.
+    Taking the hub out of service would silence every commune for the sake of new uploads."""
+    build = request.app.state.media_build
+    if build.missing:
+        return Check(
+            name="media",
+            ok=False,
+            detail=f"FFmpeg {build.ffmpeg_version} in PyAV lacks {', '.join(build.missing)}: "
+            "audio uploads fail, no broadcast rendition can be made",
+            required=False,
+        )
     return Check(
-        name="media_tools",
+        name="media",
         ok=True,
-        detail=request.app.state.media_tools.status(),
+        detail=f"FFmpeg {build.ffmpeg_version} in PyAV: encoder "
+        f"{', '.join(codec.RENDITION_ENCODERS)} and filters {', '.join(codec.RENDITION_FILTERS)} "
+        "present",
         required=False,
     )
 

@@ -148,7 +148,7 @@ class Settings(BaseSettings):
     push_retry_max_seconds: float = Field(default=600, gt=0)
     push_concurrency: int = Field(default=50, ge=1, le=1_000)
 
-    # Media: limits per kind, tools, and the broadcast rendition for radio.
+    # Media: limits per kind, and the broadcast rendition for radio.
     media_max_audio_bytes: int = Field(default=200 * 2**20, ge=1)
     media_max_image_bytes: int = Field(default=20 * 2**20, ge=1)
     media_max_video_bytes: int = Field(default=2 * 2**30, ge=1)
@@ -168,8 +168,6 @@ class Settings(BaseSettings):
         ge=60,
         description="A stored object with no media record this old is an orphan",
     )
-    ffmpeg_path: str = "ffmpeg"
-    ffprobe_path: str = "ffprobe"
     broadcast_sample_rate: int = Field(default=44_100, ge=8_000, le=48_000)
     broadcast_loudness_lufs: float = Field(default=-16.0, ge=-40.0, le=-5.0)
     broadcast_bitrate_kbps: int = Field(default=96, ge=32, le=320)

@@ -32,7 +32,7 @@ MediaId = Annotated[
 
 def media_service(request: Request, session: Session) -> MediaService:
     state = request.app.state
-    return MediaService(session, state.storage, state.media_tools, state.settings)
+    return MediaService(session, state.storage, state.settings)
 
 
 Media = Annotated[MediaService, Depends(media_service)]

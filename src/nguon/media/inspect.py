@@ -4,7 +4,6 @@ import asyncio
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import filetype
 import mutagen
@@ -12,9 +11,8 @@ from PIL import Image, UnidentifiedImageError
 
 from nguon.kit.errors import CorruptMedia, InvalidInput, PayloadTooLarge, UnsupportedMedia
 from nguon.kit.settings import Settings
-from nguon.media import subtitles
+from nguon.media import codec, subtitles
 from nguon.media.kinds import ACCEPTED_TYPES, EXTENSION_KINDS, MediaKind
-from nguon.media.tools import MediaTools, ToolFailed
 
 SNIFF_BYTES = 8192
 # A decode that stops this much short of the declared duration means a truncated file.
@@ -76,21 +74,15 @@ def check_size(sniffed: Sniffed, size: int, settings: Settings) -> None:
         )
 
 
-async def inspect(
-    path: Path, sniffed: Sniffed, tools: MediaTools, settings: Settings
-) -> MediaFacts:
+async def inspect(path: Path, sniffed: Sniffed, settings: Settings) -> MediaFacts:
     """Read the file as a player would; refuse what does not decode."""
     if sniffed.kind is MediaKind.subtitle:
         return MediaFacts(duration_s=await subtitles.check(path, sniffed.extension))
     if sniffed.kind is MediaKind.image:
         return await asyncio.to_thread(_inspect_image, path, settings.media_max_image_pixels)
     if sniffed.kind is MediaKind.audio:
-        if tools.ffmpeg and tools.ffprobe:
-            return await _inspect_audio(path, tools)
-        return await asyncio.to_thread(_inspect_audio_headers, path)
-    if tools.ffprobe:
-        return await _inspect_video(path, sniffed, tools)
-    return MediaFacts()
+        return await _inspect_audio(path)
+    return await _inspect_video(path, sniffed)
 
 
 def _inspect_image(path: Path, max_pixels: int) -> MediaFacts:
@@ -116,17 +108,18 @@ def _inspect_image(path: Path, max_pixels: int) -> MediaFacts:
     return MediaFacts(width=width, height=height)
 
 
-async def _inspect_audio(path: Path, tools: MediaTools) -> MediaFacts:
+async def _inspect_audio(path: Path) -> MediaFacts:
     try:
-        probe = await tools.probe(path)
-        if not any(s.get("codec_type") == "audio" for s in probe.get("streams", [])):
+        probe = await codec.off_loop(codec.probe, path)
+        if probe.first("audio") is None:
             raise CorruptMedia("The file holds no audio stream.")
-        # ffprobe may estimate from the file size, which a truncated file also has; the
-        # header's own length (WAV data size, MP3 Xing frame count) is what the file promised.
-        declared = await asyncio.to_thread(_header_seconds, path) or _duration(probe)
-        decoded = await tools.decoded_seconds(path)
-    except ToolFailed as exc:
-        raise CorruptMedia(f"The audio does not decode: {exc.message}") from exc
+        # The container's duration may be estimated from the file size, which a truncated file
+        # also has; the header's own length (WAV data size, MP3 Xing frame count) is what the
+        # file promised.
+        declared = await asyncio.to_thread(_header_seconds, path) or probe.duration_s
+        decoded = await codec.off_loop(codec.decoded_seconds, path)
+    except codec.Unreadable as exc:
+        raise CorruptMedia(f"The audio does not decode: {exc}") from exc
     if decoded <= 0:
         raise CorruptMedia("The audio does not decode: no sound could be read from it.")
     if declared and decoded < declared * TRUNCATION_TOLERANCE:
@@ -145,38 +138,18 @@ def _header_seconds(path: Path) -> float | None:
     return float(length) if length else None
 
 
-def _inspect_audio_headers(path: Path) -> MediaFacts:
+async def _inspect_video(path: Path, sniffed: Sniffed) -> MediaFacts:
     try:
-        audio = mutagen.File(path)
-    except mutagen.MutagenError as exc:
-        raise CorruptMedia(f"The audio is corrupt: {exc}") from exc
-    if audio is None or not getattr(audio.info, "length", 0):
-        raise CorruptMedia("The audio is corrupt: its headers cannot be read.")
-    return MediaFacts(duration_s=round(float(audio.info.length), 3))
-
-
-async def _inspect_video(path: Path, sniffed: Sniffed, tools: MediaTools) -> MediaFacts:
-    try:
-        probe = await tools.probe(path)
-    except ToolFailed as exc:
-        raise CorruptMedia(f"The video cannot be read: {exc.message}") from exc
-    video = next((s for s in probe.get("streams", []) if s.get("codec_type") == "video"), None)
+        probe = await codec.off_loop(codec.probe, path)
+    except codec.Unreadable as exc:
+        raise CorruptMedia(f"The video cannot be read: {exc}") from exc
+    video = probe.first("video")
     if video is None:
         raise CorruptMedia("The file holds no video stream.")
     codecs = VIDEO_CODECS[sniffed.extension]
-    if video.get("codec_name") not in codecs:
+    if video.codec not in codecs:
         raise UnsupportedMedia(
             f"{sniffed.extension.upper()} video must be {' or '.join(sorted(codecs))}; this "
-            f"one is {video.get('codec_name')}."
+            f"one is {video.codec}."
         )
-    return MediaFacts(
-        duration_s=_duration(probe), width=video.get("width"), height=video.get("height")
-    )
-
-
-def _duration(probe: dict[str, Any]) -> float | None:
-    value = probe.get("format", {}).get("duration")
-    try:
-        return round(float(value), 3) if value is not None else None
-    except ValueError:
-        return None
+    return MediaFacts(duration_s=probe.duration_s, width=video.width, height=video.height)

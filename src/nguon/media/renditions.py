@@ -6,8 +6,9 @@ from pathlib import Path
 
 from PIL import Image
 
+from nguon.kit.errors import CorruptMedia
 from nguon.kit.settings import Settings
-from nguon.media.tools import MediaTools
+from nguon.media import codec
 
 BROADCAST = "broadcast"
 THUMBNAIL = "thumbnail"
@@ -21,27 +22,18 @@ class RenditionFile:
     content_type: str
     width: int | None = None
     height: int | None = None
+    duration_s: float | None = None
 
 
-async def broadcast_audio(
-    source: Path, workdir: Path, tools: MediaTools, settings: Settings
-) -> RenditionFile | None:
-    """MP3, mono, fixed sample rate, loudness-normalised (EBU R128 `loudnorm`): every bulletin
-    plays at the same level on the loudspeakers. None when ffmpeg is missing."""
-    if not tools.ffmpeg:
-        return None
+async def broadcast_audio(source: Path, workdir: Path, settings: Settings) -> RenditionFile:
+    """MP3, mono, the broadcast sample rate, loudness-normalised (EBU R128): every bulletin
+    plays at the same level on the loudspeakers."""
     target = workdir / "broadcast.mp3"
-    await tools.convert(
-        "-i", str(source),
-        "-map", "0:a:0",
-        "-ac", "1",
-        "-ar", str(settings.broadcast_sample_rate),
-        "-af", f"loudnorm=I={settings.broadcast_loudness_lufs}:TP=-1.5:LRA=11",
-        "-c:a", "libmp3lame",
-        "-b:a", f"{settings.broadcast_bitrate_kbps}k",
-        str(target),
-    )  # fmt: skip
-    return RenditionFile(BROADCAST, target, "audio/mpeg")
+    try:
+        duration = await codec.off_loop(codec.broadcast_mp3, source, target, settings)
+    except codec.Unreadable as exc:
+        raise CorruptMedia(f"The audio cannot be made ready for radio: {exc}") from exc
+    return RenditionFile(BROADCAST, target, "audio/mpeg", duration_s=duration)
 
 
 async def image_thumbnail(source: Path, workdir: Path, settings: Settings) -> RenditionFile:

@@ -23,7 +23,6 @@ from nguon.media.kinds import MediaKind
 from nguon.media.models import MediaObject, MediaRendition, MediaSubtitleTrack
 from nguon.media.renditions import ORIGINAL, RenditionFile, broadcast_audio, image_thumbnail
 from nguon.media.repository import MediaRepository
-from nguon.media.tools import MediaTools
 
 COPY_CHUNK = 1024 * 1024
 
@@ -34,7 +33,7 @@ class Ingested:
     created: bool
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(COPY_CHUNK):
@@ -47,13 +46,11 @@ class MediaService:
         self,
         session: AsyncSession,
         storage: ObjectStorage,
-        tools: MediaTools,
         settings: Settings,
     ) -> None:
         self.session = session
         self.repository = MediaRepository(session)
         self.storage = storage
-        self.tools = tools
         self.settings = settings
 
     async def ingest(
@@ -83,7 +80,7 @@ class MediaService:
         sniffed = received.sniffed
         assert sniffed is not None
         assert received.key is not None
-        facts = await inspect(received.file.path, sniffed, self.tools, self.settings)
+        facts = await inspect(received.file.path, sniffed, self.settings)
         derived = await self._renditions(sniffed.kind, received.file.path, workdir)
         if sniffed.kind is MediaKind.subtitle:
             derived += await subtitles.renditions(received.file.path, sniffed.extension, workdir)
@@ -115,25 +112,20 @@ class MediaService:
         self, kind: MediaKind, source: Path, workdir: Path
     ) -> list[RenditionFile]:
         if kind is MediaKind.audio:
-            broadcast = await broadcast_audio(source, workdir, self.tools, self.settings)
-            return [broadcast] if broadcast else []
+            return [await broadcast_audio(source, workdir, self.settings)]
         if kind is MediaKind.image:
             return [await image_thumbnail(source, workdir, self.settings)]
         return []
 
     async def _rendition(self, media_id: str, item: RenditionFile) -> MediaRendition:
-        duration = None
-        if item.content_type.startswith("audio/") and self.tools.ffprobe:
-            probe = await self.tools.probe(item.path)
-            duration = round(float(probe.get("format", {}).get("duration", 0)), 3) or None
         extension = item.path.suffix
         return MediaRendition(
             name=item.name,
             content_type=item.content_type,
             size=item.path.stat().st_size,
-            sha256=await asyncio.to_thread(_file_sha256, item.path),
+            sha256=await asyncio.to_thread(file_sha256, item.path),
             storage_key=f"media/{media_id}/{item.name}{extension}",
-            duration_s=duration,
+            duration_s=item.duration_s,
             width=item.width,
             height=item.height,
         )

@@ -20,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nguon.bulletins.models import Bulletin
 from nguon.kit.settings import Settings
 from nguon.kit.storage import ObjectStorage, StorageError, create_storage
-from nguon.media.codec import Unreadable, broadcast_mp3
+from nguon.media.codec import Unreadable, broadcast_mp3, off_loop
 from nguon.media.kinds import MediaKind
 from nguon.media.models import MediaObject
 from nguon.media.repository import MediaRepository
+from nguon.media.service import file_sha256
 from nguon.speech.engines import NoVoice, SpeechEngine, SpeechFailed, engine_from
 from nguon.speech.models import BulletinSpeech, SpeechStatus
 from nguon.speech.normalise import normalise
@@ -150,8 +151,8 @@ class SpeechService:
             workdir = Path(work)
             audio = await engine.synthesise(text, language, workdir)
             mp3 = workdir / "broadcast.mp3"
-            duration = await asyncio.to_thread(broadcast_mp3, audio, mp3, settings)
-            sha256 = await asyncio.to_thread(_sha256, mp3)
+            duration = await off_loop(broadcast_mp3, audio, mp3, settings)
+            sha256 = await asyncio.to_thread(file_sha256, mp3)
             if (stored := await self.media.by_sha256(sha256)) is not None:
                 return stored
             media_id = uuid.uuid4().hex
@@ -200,8 +201,3 @@ async def working_speech(
 
 def _ready_detail(engine: SpeechEngine, voice: str) -> str:
     return f"Read aloud by the {engine.name} engine, voice {voice}."
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
