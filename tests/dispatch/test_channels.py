@@ -158,7 +158,7 @@ async def test_displays_get_each_videos_subtitle_tracks_by_language(
     assert served.content.decode().startswith("WEBVTT")
     assert srt["sha256"] == hashlib.sha256(served.content).hexdigest()
     assert by_id[embedded] == [
-        {"language": "vie", "url": None, "content_type": None, "sha256": None, "stream_index": 1}
+        {"language": "vi", "url": None, "content_type": None, "sha256": None, "stream_index": 1}
     ]
     # Video is for displays: the radio has nothing of it, not even its subtitle files.
     assert await playing(client, commune["radio"]) == []

@@ -15,12 +15,9 @@ from tests.media.test_upload import (
     fetch,
     media_rows,
     png_bytes,
-    publisher,
     stored_files,
     upload,
 )
-
-__all__ = ["publisher"]  # the fixture, shared with the upload tests
 
 VTT = (FIXTURES / "clip.vi.vtt").read_bytes()
 SRT = (FIXTURES / "clip.en.srt").read_bytes()
@@ -154,7 +151,7 @@ async def test_embedded_subtitle_streams_are_found_at_upload(
     assert stored["status"] == 201, stored["body"]
     assert stored["body"]["kind"] == "video"
     assert stored["body"]["subtitle_tracks"] == [
-        {"stream_index": 1, "codec": codec, "language": "vie"}
+        {"stream_index": 1, "codec": codec, "language": "vi"}
     ]
     plain = await upload(client, publisher, "clip.mp4", (FIXTURES / "clip.mp4").read_bytes())
     assert plain["body"]["subtitle_tracks"] == []

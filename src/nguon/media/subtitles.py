@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
+import langcodes
 import pysubs2
 
 from nguon.kit.errors import CorruptMedia, UnsupportedMedia
@@ -35,7 +36,8 @@ class SubtitleFormat:
 @dataclass(frozen=True, slots=True)
 class EmbeddedTrack:
     """A subtitle stream inside a video: the position a player selects it by, its codec and
-    the language its container names (None when it names none or `und`)."""
+    the language its container names, as a BCP 47 tag like the bulletins' own (`vie` → `vi`;
+    None when it names none or `und`)."""
 
     stream_index: int
     codec: str
@@ -140,7 +142,7 @@ def _embedded(path: Path) -> list[EmbeddedTrack]:
                 EmbeddedTrack(
                     stream_index=stream.index,
                     codec=stream.codec_context.name,
-                    language=None if stream.language in (None, "", "und") else stream.language,
+                    language=_bcp47(stream.language),
                 )
                 for stream in container.streams.subtitles
             ]
@@ -154,3 +156,12 @@ async def embedded_tracks(path: Path, kind: MediaKind) -> list[EmbeddedTrack]:
     if kind is not MediaKind.video:
         return []
     return await asyncio.to_thread(_embedded, path)
+
+
+def _bcp47(container_language: str | None) -> str | None:
+    if container_language in (None, "", "und"):
+        return None
+    try:
+        return str(langcodes.standardize_tag(container_language))
+    except ValueError:  # langcodes.tag_parser.LanguageTagError: not a language tag
+        return container_language  # kept as the container wrote it: a person can still read it
