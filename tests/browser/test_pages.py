@@ -6,11 +6,21 @@ screenshots at desktop and phone width as artefacts."""
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from axe_playwright_python.async_playwright import Axe  # type: ignore[import-untyped]
 from playwright.async_api import BrowserContext, Page
 
-from tests.browser.hub import DESKTOP, OTHER_CHAIR, PEOPLE, PHONE, sign_in, submit_sign_in
+from tests.browser.hub import (
+    DESKTOP,
+    OTHER_CHAIR,
+    PASSWORD,
+    PEOPLE,
+    PHONE,
+    communes,
+    sign_in,
+    submit_sign_in,
+)
 
 AXE = Axe()
 # What axe-core finds at these levels keeps someone from using the page at all.
@@ -144,4 +154,55 @@ async def test_the_pages_behind_the_departments_buttons_are_accessible(
     await page.get_by_role("button", name="Kiểm tra chuỗi").click()
     await page.locator("#verify-ok").wait_for()
     problems += await check_page(page, "admin-audit-verified", artefacts)
+    assert not problems, "\n".join(problems)
+
+
+# The seconds of sound the page's first speech player has loaded, once the browser has read
+# the MP3's header.
+SPEECH_SECONDS = """async () => {
+  const audio = document.querySelector("audio[src^='/console/media/']");
+  if (audio.readyState < 1) {
+    await new Promise((loaded, failed) => {
+      audio.addEventListener("loadedmetadata", loaded, { once: true });
+      const refused = () => failed(new Error("the MP3 did not load"));
+      audio.addEventListener("error", refused, { once: true });
+    });
+  }
+  return audio.duration;
+}"""
+
+
+async def test_an_editor_hears_a_text_bulletins_speech_before_approving_it(
+    hub: str, context: BrowserContext, artefacts: Path
+) -> None:
+    """The review queue and the bulletin's page play its words read aloud for radio, in the
+    browser, and both pages stay accessible with the players in them."""
+    async with httpx.AsyncClient(base_url=hub) as api:
+        answer = await api.post(
+            "/api/v1/auth/token", data={"username": "publisher", "password": PASSWORD}
+        )
+        author = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+        created = await api.post(
+            "/api/v1/bulletins",
+            json={
+                "title": "Thông báo cắt điện",
+                "kind": "text",
+                "body": "Từ 7 giờ đến 11 giờ ngày 15/12, khu vực ấp Long Hòa tạm ngừng cấp điện.",
+                "category": "access_to_information",
+                "targets": [communes()[0]],
+            },
+            headers=author,
+        )
+        assert created.status_code == 201, created.text
+        bulletin_id = created.json()["id"]
+        submitted = await api.post(f"/api/v1/bulletins/{bulletin_id}/submit", headers=author)
+        assert submitted.status_code == 200, submitted.text
+    page = await context.new_page()
+    await sign_in(page, hub, "editor")
+    await page.goto(f"{hub}/console/review")
+    assert await page.evaluate(SPEECH_SECONDS) > 2
+    problems = await check_page(page, "editor-review-speech", artefacts)
+    await page.goto(f"{hub}/console/bulletins/{bulletin_id}")
+    assert await page.evaluate(SPEECH_SECONDS) > 2
+    problems += await check_page(page, "editor-bulletin-speech", artefacts)
     assert not problems, "\n".join(problems)
