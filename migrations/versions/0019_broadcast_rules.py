@@ -1,4 +1,5 @@
-"""Broadcast rules per province and endpoint profile: operating hours, advertising airtime
+"""Broadcast rules per province and endpoint profile: operating hours, advertising airtime;
+bulletins posted outside e-board windows, and sent to appraisal by an editor
 
 Revision ID: 0019
 Revises: 0015
@@ -73,6 +74,18 @@ def upgrade() -> None:
         )
     )
 
+    with op.batch_alter_table("bulletins") as batch_op:
+        for column in ("outside_windows", "appraisal_requested"):
+            batch_op.add_column(
+                sa.Column(column, sa.Boolean(), nullable=False, server_default=sa.false())
+            )
+    with op.batch_alter_table("bulletins") as batch_op:
+        for column in ("outside_windows", "appraisal_requested"):
+            batch_op.alter_column(column, server_default=None)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("bulletins") as batch_op:
+        batch_op.drop_column("appraisal_requested")
+        batch_op.drop_column("outside_windows")
     op.drop_table("broadcast_rules")

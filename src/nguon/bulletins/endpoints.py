@@ -74,6 +74,8 @@ def read_model(view: BulletinView) -> BulletinRead:
         translation_of=bulletin.translation_of,
         exercise=bulletin.exercise,
         share_with_central=bulletin.share_with_central,
+        outside_windows=bulletin.outside_windows,
+        appraisal_requested=bulletin.appraisal_requested,
         created_by=bulletin.created_by,
         appraised_by=bulletin.appraised_by,
         decided_by=bulletin.decided_by,

@@ -33,7 +33,7 @@ DEFAULT_VALIDITY = timedelta(days=7)
 CONTENT_FIELDS = (
     "title", "kind", "body", "language", "category", "priority", "targets", "media",
     "subtitles", "sensitive", "valid_from", "valid_until", "schedule", "contributor",
-    "translation_of",
+    "translation_of", "outside_windows",
 )  # fmt: skip
 EDITABLE_IN_PLACE = frozenset({BulletinStatus.draft})
 EDITABLE_AS_REVISION = frozenset({BulletinStatus.rejected, *ON_AIR})
@@ -140,6 +140,8 @@ class BulletinService:
     # --- writing ----------------------------------------------------------------------------
 
     async def create(self, actor: Principal, fields: BulletinCreate) -> Bulletin:
+        if fields.outside_windows:
+            self._require_editor_for_outside_windows(actor)
         bulletin = self._new(actor, fields)
         await self._check_content(actor, bulletin)
         await self.repository.add(bulletin)
@@ -176,6 +178,11 @@ class BulletinService:
 
     async def update(self, actor: Principal, bulletin_id: str, changes: BulletinUpdate) -> Bulletin:
         bulletin = await self.for_author(actor, bulletin_id, for_update=True)
+        if (
+            "outside_windows" in changes.model_fields_set
+            and changes.outside_windows != bulletin.outside_windows
+        ):
+            self._require_editor_for_outside_windows(actor)
         if bulletin.status in EDITABLE_AS_REVISION:
             bulletin.revision += 1
             bulletin.status = BulletinStatus.draft
@@ -197,6 +204,16 @@ class BulletinService:
             )
         await self._check_content(actor, bulletin)
         return bulletin
+
+    @staticmethod
+    def _require_editor_for_outside_windows(actor: Principal) -> None:
+        """Playing past the windows is the competent body's call (002 Điều 10.2, 001 Điều
+        8.2), which the hub gives its editors."""
+        if actor.effective_role is not Role.editor:
+            raise Forbidden(
+                "Only editors may post a bulletin outside the e-boards' operating windows "
+                "(outside_windows; Decision 002 Điều 10.2); ask an editor of your area."
+            )
 
     async def _check_content(
         self, actor: Principal, bulletin: Bulletin, *, targets_checked: bool = False
