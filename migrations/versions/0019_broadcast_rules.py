@@ -1,4 +1,4 @@
-"""Broadcast rules per province and endpoint profile: operating hours, advertising airtime;
+"""Broadcast rules per province and endpoint profile: operating hours;
 bulletins posted outside e-board windows, and sent to appraisal by an editor
 
 Revision ID: 0019
@@ -50,7 +50,6 @@ def upgrade() -> None:
         sa.Column("daily_hours", sa.Float(), nullable=True),
         sa.Column("morning_hours", sa.Float(), nullable=True),
         sa.Column("afternoon_hours", sa.Float(), nullable=True),
-        sa.Column("advertising_share", sa.Float(), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_broadcast_rules")),
         sa.UniqueConstraint(

@@ -14,9 +14,8 @@ from nguon.identity.roles import Role
 from nguon.kit.db import create_engine
 from nguon.kit.migrate import upgrade_on
 from nguon.rules.models import BroadcastRule
-from tests.bulletins.test_workflow import text_bulletin
+from tests.bulletins.test_workflow import act, text_bulletin
 from tests.conftest import AN_GIANG, LAI_CHAU, MakeEndpoint, MakeUser, communes_of, districts_of
-from tests.dispatch.test_queue import publish
 
 PROBLEM = "application/problem+json"
 
@@ -204,7 +203,14 @@ async def test_statistics_count_broadcast_time_against_the_province_rule(
     await make_endpoint("AG-RADIO", "radio", commune)
     publisher = await make_user("ag.publisher", Role.publisher, AN_GIANG)
     editor = await make_user("ag.editor", Role.editor, AN_GIANG)
-    bulletin = await publish(client, publisher, editor, text_bulletin(AN_GIANG))
+    appraiser = await make_user("ag.appraiser", Role.appraiser, AN_GIANG)
+    created = await client.post(
+        "/api/v1/bulletins", json=text_bulletin(AN_GIANG), headers=publisher
+    )
+    bulletin = created.json()["id"]
+    await act(client, bulletin, "submit", publisher)
+    await act(client, bulletin, "appraise", appraiser)  # it reaches a border gate (001 Điều 10.1a)
+    assert (await act(client, bulletin, "approve", editor)).status_code == 200
     end = datetime.now(UTC).replace(microsecond=0)
     start = end - timedelta(days=2)
     played = await client.post(

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +28,9 @@ from nguon.media.repository import MediaRepository
 from nguon.speech.service import Speech, SpeechService, Spoken, working_speech
 from nguon.uplink.service import BulletinEvent, UplinkService
 
+# Why a bulletin must be appraised before approval: the author marked it sensitive, it
+# reaches a border-gate display (Lai Châu 001 Điều 10.1a), or an editor asked for it.
+AppraisalReason = Literal["sensitive", "border_gate", "requested"]
 DEFAULT_VALIDITY = timedelta(days=7)
 # Fields of a bulletin that make up its content (what a revision freezes).
 CONTENT_FIELDS = (
@@ -187,6 +190,7 @@ class BulletinService:
             bulletin.revision += 1
             bulletin.status = BulletinStatus.draft
             bulletin.appraised_by = bulletin.decided_by = bulletin.reason = None
+            bulletin.appraisal_requested = False
         elif bulletin.status not in EDITABLE_IN_PLACE:
             raise Conflict(
                 f"Bulletin {bulletin.id} is {bulletin.status}; only drafts, rejected and "
@@ -287,12 +291,8 @@ class BulletinService:
     async def approve(self, actor: Principal, bulletin_id: str) -> Bulletin:
         bulletin = await self._in_state(actor, bulletin_id, "approve", DECIDABLE)
         await self._require_decider(actor, bulletin)
-        if bulletin.sensitive and bulletin.status is not BulletinStatus.appraised:
-            raise Conflict(
-                f"Bulletin {bulletin.id} is sensitive and must be appraised before approval; "
-                f"it is {bulletin.status}.",
-                current_status=bulletin.status.value,
-            )
+        if bulletin.status is not BulletinStatus.appraised:
+            await self._refuse_unappraised(bulletin)
         now = utcnow()
         if bulletin.valid_until <= now:
             raise Conflict(
@@ -301,6 +301,56 @@ class BulletinService:
                 current_status=bulletin.status.value,
             )
         await self._put_on_air(actor, bulletin, now)
+        return bulletin
+
+    async def appraisal_reasons(self, bulletin: Bulletin) -> list[AppraisalReason]:
+        """Why the bulletin must be appraised before approval; empty when it need not be."""
+        reasons: list[AppraisalReason] = []
+        if bulletin.sensitive:
+            reasons.append("sensitive")
+        if await self._reaches_a_border_gate(bulletin):
+            reasons.append("border_gate")
+        if bulletin.appraisal_requested:
+            reasons.append("requested")
+        return reasons
+
+    async def _reaches_a_border_gate(self, bulletin: Bulletin) -> bool:
+        area_paths: list[str] = []
+        endpoint_codes: list[str] = []
+        for code in bulletin.targets:
+            area = await self.areas.repository.find_by_code(code, None)
+            if area is not None:
+                area_paths.append(area.path)
+            else:
+                endpoint_codes.append(code)
+        return await self.endpoints.reaches_a_border_gate(area_paths, endpoint_codes)
+
+    async def _refuse_unappraised(self, bulletin: Bulletin) -> None:
+        reasons = await self.appraisal_reasons(bulletin)
+        if "sensitive" in reasons:
+            raise Conflict(
+                f"Bulletin {bulletin.id} is sensitive and must be appraised before approval; "
+                f"it is {bulletin.status}.",
+                current_status=bulletin.status.value,
+            )
+        if "border_gate" in reasons:
+            raise Conflict(
+                f"Bulletin {bulletin.id} reaches a border-gate display and must be appraised "
+                f"before approval (Lai Châu 001 Điều 10.1a); it is {bulletin.status}.",
+                current_status=bulletin.status.value,
+            )
+        if "requested" in reasons:
+            raise Conflict(
+                f"Bulletin {bulletin.id} was sent to appraisal by an editor and must be "
+                f"appraised before approval; it is {bulletin.status}.",
+                current_status=bulletin.status.value,
+            )
+
+    async def request_appraisal(self, actor: Principal, bulletin_id: str) -> Bulletin:
+        """An editor sends a submitted bulletin to appraisal: approval then waits for it."""
+        bulletin = await self._in_state(actor, bulletin_id, "send to appraisal", APPRAISABLE)
+        await self._require_decider(actor, bulletin)
+        bulletin.appraisal_requested = True
         return bulletin
 
     async def broadcast(

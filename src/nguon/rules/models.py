@@ -9,8 +9,8 @@ from nguon.kit.db import Base, UTCDateTime, utcnow
 
 class BroadcastRule(Base):
     """What one province asks of its endpoints of one profile: the least daily operating
-    hours (with the morning's and afternoon's share where its regulation names them) and the
-    most airtime advertising may take. A column left empty falls back to the hub's setting.
+    hours, with the morning's and afternoon's share where its regulation names them. An empty
+    `daily_hours` falls back to the hub's setting.
 
     Keyed by the province's code, not its row: the rules of a regulation hold before the
     province's units are imported, and across a re-import under new validity periods."""
@@ -32,6 +32,4 @@ class BroadcastRule(Base):
     daily_hours: Mapped[float | None] = mapped_column(Float)
     morning_hours: Mapped[float | None] = mapped_column(Float)
     afternoon_hours: Mapped[float | None] = mapped_column(Float)
-    # The most of a day's operating time advertising may take, as a share (0.1 = 10 %).
-    advertising_share: Mapped[float | None] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -1,4 +1,4 @@
-"""A province's rules for its endpoints: operating hours and advertising airtime.
+"""A province's rules for its endpoints: their operating hours.
 
 The regulations set them per province and per kind of endpoint (An Giang's border gates 8 h a
 day, 000 Điều 4.3; Lai Châu's public displays 6 h, 3 in the morning and 3 in the afternoon,
