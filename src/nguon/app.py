@@ -59,6 +59,7 @@ from nguon.media.sweep import running_media_sweep
 from nguon.push.endpoints import router as push_router
 from nguon.push.sse import EventStreams
 from nguon.push.sse import router as device_events_router
+from nguon.rules.endpoints import router as rules_router
 from nguon.speech.service import Speech
 from nguon.stats.endpoints import router as stats_router
 from nguon.uplink.endpoints import router as uplink_router
@@ -86,6 +87,7 @@ ROUTERS = (
     audit_router,
     stats_router,
     uplink_router,
+    rules_router,
 )
 # Multipart framing around the largest file the upload route takes.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024

@@ -14,6 +14,7 @@ from nguon.kit.idempotency import IdempotentRequest
 from nguon.kit.outbox import OutboxEvent
 from nguon.media.models import MediaObject, MediaRendition
 from nguon.push.models import Notification, NotificationAttempt
+from nguon.rules.models import BroadcastRule
 from nguon.speech.models import BulletinSpeech
 from nguon.uplink.models import UplinkAttempt, UplinkMessage
 
@@ -24,6 +25,7 @@ __all__ = [
     "Area",
     "AuditCheckpoint",
     "AuditRecord",
+    "BroadcastRule",
     "Bulletin",
     "BulletinRevision",
     "BulletinSpeech",

@@ -38,6 +38,7 @@ async def province(
         "b": commune_b,
         "publisher": await make_user("dispatch.publisher", Role.publisher, AN_GIANG),
         "editor": await make_user("dispatch.editor", Role.editor, AN_GIANG),
+        "appraiser": await make_user("dispatch.appraiser", Role.appraiser, AN_GIANG),
     }
 
 
@@ -46,6 +47,8 @@ async def publish(client: AsyncClient, province: dict[str, Any], body: dict[str,
     assert created.status_code == 201, created.text
     bulletin_id = str(created.json()["id"])
     await act(client, bulletin_id, "submit", province["publisher"])
+    if "appraiser" in province:  # the fixture's B-GATE: appraised first (001 Điều 10.1a)
+        await act(client, bulletin_id, "appraise", province["appraiser"])
     approved = await act(client, bulletin_id, "approve", province["editor"])
     assert approved.status_code == 200, approved.text
     return bulletin_id

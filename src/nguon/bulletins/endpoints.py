@@ -74,6 +74,8 @@ def read_model(view: BulletinView) -> BulletinRead:
         translation_of=bulletin.translation_of,
         exercise=bulletin.exercise,
         share_with_central=bulletin.share_with_central,
+        outside_windows=bulletin.outside_windows,
+        appraisal_requested=bulletin.appraisal_requested,
         created_by=bulletin.created_by,
         appraised_by=bulletin.appraised_by,
         decided_by=bulletin.decided_by,
@@ -250,11 +252,31 @@ async def appraise_bulletin(
 
 
 @router.post(
+    "/{bulletin_id}/request-appraisal",
+    summary="Send a submitted bulletin to appraisal: approval then waits for it",
+    responses=WRONG_STATE,
+    description="Any bulletin may need an appraiser's eyes, not only those marked sensitive "
+    "or reaching a border-gate display (Lai Châu 001 Điều 10.1a). A new revision starts "
+    "without the request.",
+)
+async def request_appraisal(
+    bulletin_id: BulletinIdPath,
+    session: Session,
+    actor: Annotated[Principal, Depends(DECIDERS)],
+    request: Request,
+) -> BulletinRead:
+    service = BulletinService(session)
+    await service.request_appraisal(actor, bulletin_id)
+    return await _answer(service, request, bulletin_id)
+
+
+@router.post(
     "/{bulletin_id}/approve",
     summary="Approve: published now, or scheduled until valid_from",
     responses=WRONG_STATE,
-    description="Sensitive bulletins must be appraised first. A commune chair approves the "
-    "commune's own bulletins.",
+    description="Sensitive bulletins, those reaching a border-gate display (Lai Châu 001 "
+    "Điều 10.1a) and those an editor sent to appraisal must be appraised first. A commune "
+    "chair approves the commune's own bulletins.",
 )
 async def approve_bulletin(
     bulletin_id: BulletinIdPath,

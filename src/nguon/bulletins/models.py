@@ -40,6 +40,11 @@ class Bulletin(Base):
     # A province bulletin the central source system is also sent (each revision on air, and
     # its withdrawal).
     share_with_central: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An ad hoc or important-event posting: e-boards play it at its times even with their
+    # windows closed (002 Điều 10.2, 001 Điều 8.2); set by editors only.
+    outside_windows: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An editor sent it to appraisal: approval waits for it, as for a sensitive bulletin.
+    appraisal_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     translation_of: Mapped[str | None] = mapped_column(
         ForeignKey("bulletins.id", ondelete="SET NULL"), index=True
     )

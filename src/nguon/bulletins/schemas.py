@@ -95,6 +95,16 @@ class SubtitleChoice(RequestModel):
 Subtitles = Annotated[list[SubtitleChoice], Field(max_length=20)]
 
 
+OutsideWindows = Annotated[
+    bool,
+    Field(
+        description="An ad hoc or important-event posting (002 Điều 10.2, 001 Điều 8.2): "
+        "e-boards play it at its times even when their windows are closed, without it being "
+        "an emergency; radios keep their windows. Editors alone may set or clear it."
+    ),
+]
+
+
 class BulletinFields(RequestModel):
     title: Title
     kind: BulletinKind
@@ -112,6 +122,7 @@ class BulletinFields(RequestModel):
     contributor: Contributor | None = None
     translation_of: BulletinId | None = None
     share_with_central: ShareWithCentral = False
+    outside_windows: OutsideWindows = False
 
 
 class BulletinCreate(BulletinFields):
@@ -137,6 +148,7 @@ class BulletinUpdate(RequestModel):
     contributor: Contributor | None = None
     translation_of: BulletinId | None = None
     share_with_central: ShareWithCentral = kept_if_omitted()
+    outside_windows: OutsideWindows = kept_if_omitted()
 
 
 REASON_MAX_LENGTH = 1000
@@ -208,6 +220,10 @@ class BulletinRead(ResponseModel):
     translation_of: str | None
     exercise: bool  # a CAP Test or Exercise from the central system
     share_with_central: bool
+    outside_windows: bool
+    appraisal_requested: Annotated[
+        bool, Field(description="An editor sent it to appraisal: approval waits for it")
+    ]
     created_by: str
     appraised_by: str | None
     decided_by: str | None

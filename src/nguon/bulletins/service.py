@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,12 +28,15 @@ from nguon.media.repository import MediaRepository
 from nguon.speech.service import Speech, SpeechService, Spoken, working_speech
 from nguon.uplink.service import BulletinEvent, UplinkService
 
+# Why a bulletin must be appraised before approval: the author marked it sensitive, it
+# reaches a border-gate display (Lai Châu 001 Điều 10.1a), or an editor asked for it.
+AppraisalReason = Literal["sensitive", "border_gate", "requested"]
 DEFAULT_VALIDITY = timedelta(days=7)
 # Fields of a bulletin that make up its content (what a revision freezes).
 CONTENT_FIELDS = (
     "title", "kind", "body", "language", "category", "priority", "targets", "media",
     "subtitles", "sensitive", "valid_from", "valid_until", "schedule", "contributor",
-    "translation_of",
+    "translation_of", "outside_windows",
 )  # fmt: skip
 EDITABLE_IN_PLACE = frozenset({BulletinStatus.draft})
 EDITABLE_AS_REVISION = frozenset({BulletinStatus.rejected, *ON_AIR})
@@ -140,6 +143,8 @@ class BulletinService:
     # --- writing ----------------------------------------------------------------------------
 
     async def create(self, actor: Principal, fields: BulletinCreate) -> Bulletin:
+        if fields.outside_windows:
+            self._require_editor_for_outside_windows(actor)
         bulletin = self._new(actor, fields)
         await self._check_content(actor, bulletin)
         await self.repository.add(bulletin)
@@ -176,10 +181,16 @@ class BulletinService:
 
     async def update(self, actor: Principal, bulletin_id: str, changes: BulletinUpdate) -> Bulletin:
         bulletin = await self.for_author(actor, bulletin_id, for_update=True)
+        if (
+            "outside_windows" in changes.model_fields_set
+            and changes.outside_windows != bulletin.outside_windows
+        ):
+            self._require_editor_for_outside_windows(actor)
         if bulletin.status in EDITABLE_AS_REVISION:
             bulletin.revision += 1
             bulletin.status = BulletinStatus.draft
             bulletin.appraised_by = bulletin.decided_by = bulletin.reason = None
+            bulletin.appraisal_requested = False
         elif bulletin.status not in EDITABLE_IN_PLACE:
             raise Conflict(
                 f"Bulletin {bulletin.id} is {bulletin.status}; only drafts, rejected and "
@@ -197,6 +208,16 @@ class BulletinService:
             )
         await self._check_content(actor, bulletin)
         return bulletin
+
+    @staticmethod
+    def _require_editor_for_outside_windows(actor: Principal) -> None:
+        """Playing past the windows is the competent body's call (002 Điều 10.2, 001 Điều
+        8.2), which the hub gives its editors."""
+        if actor.effective_role is not Role.editor:
+            raise Forbidden(
+                "Only editors may post a bulletin outside the e-boards' operating windows "
+                "(outside_windows; Decision 002 Điều 10.2); ask an editor of your area."
+            )
 
     async def _check_content(
         self, actor: Principal, bulletin: Bulletin, *, targets_checked: bool = False
@@ -270,12 +291,8 @@ class BulletinService:
     async def approve(self, actor: Principal, bulletin_id: str) -> Bulletin:
         bulletin = await self._in_state(actor, bulletin_id, "approve", DECIDABLE)
         await self._require_decider(actor, bulletin)
-        if bulletin.sensitive and bulletin.status is not BulletinStatus.appraised:
-            raise Conflict(
-                f"Bulletin {bulletin.id} is sensitive and must be appraised before approval; "
-                f"it is {bulletin.status}.",
-                current_status=bulletin.status.value,
-            )
+        if bulletin.status is not BulletinStatus.appraised:
+            await self._refuse_unappraised(bulletin)
         now = utcnow()
         if bulletin.valid_until <= now:
             raise Conflict(
@@ -284,6 +301,56 @@ class BulletinService:
                 current_status=bulletin.status.value,
             )
         await self._put_on_air(actor, bulletin, now)
+        return bulletin
+
+    async def appraisal_reasons(self, bulletin: Bulletin) -> list[AppraisalReason]:
+        """Why the bulletin must be appraised before approval; empty when it need not be."""
+        reasons: list[AppraisalReason] = []
+        if bulletin.sensitive:
+            reasons.append("sensitive")
+        if await self._reaches_a_border_gate(bulletin):
+            reasons.append("border_gate")
+        if bulletin.appraisal_requested:
+            reasons.append("requested")
+        return reasons
+
+    async def _reaches_a_border_gate(self, bulletin: Bulletin) -> bool:
+        area_paths: list[str] = []
+        endpoint_codes: list[str] = []
+        for code in bulletin.targets:
+            area = await self.areas.repository.find_by_code(code, None)
+            if area is not None:
+                area_paths.append(area.path)
+            else:
+                endpoint_codes.append(code)
+        return await self.endpoints.reaches_a_border_gate(area_paths, endpoint_codes)
+
+    async def _refuse_unappraised(self, bulletin: Bulletin) -> None:
+        reasons = await self.appraisal_reasons(bulletin)
+        if "sensitive" in reasons:
+            raise Conflict(
+                f"Bulletin {bulletin.id} is sensitive and must be appraised before approval; "
+                f"it is {bulletin.status}.",
+                current_status=bulletin.status.value,
+            )
+        if "border_gate" in reasons:
+            raise Conflict(
+                f"Bulletin {bulletin.id} reaches a border-gate display and must be appraised "
+                f"before approval (Lai Châu 001 Điều 10.1a); it is {bulletin.status}.",
+                current_status=bulletin.status.value,
+            )
+        if "requested" in reasons:
+            raise Conflict(
+                f"Bulletin {bulletin.id} was sent to appraisal by an editor and must be "
+                f"appraised before approval; it is {bulletin.status}.",
+                current_status=bulletin.status.value,
+            )
+
+    async def request_appraisal(self, actor: Principal, bulletin_id: str) -> Bulletin:
+        """An editor sends a submitted bulletin to appraisal: approval then waits for it."""
+        bulletin = await self._in_state(actor, bulletin_id, "send to appraisal", APPRAISABLE)
+        await self._require_decider(actor, bulletin)
+        bulletin.appraisal_requested = True
         return bulletin
 
     async def broadcast(

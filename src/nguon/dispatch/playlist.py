@@ -43,6 +43,8 @@ class OnAir:
     valid_until: datetime
     published_at: datetime
     exercise: bool = False  # a CAP Test or Exercise: played, and shown as such
+    # Ad hoc or important-event posting: displays play it at its times, windows closed or not.
+    outside_windows: bool = False
     subtitles: tuple[Mapping[str, Any], ...] = ()
     translation_of: str | None = None
     # Variants shown with this original as one item (on displays; `fold_translations`).
@@ -68,6 +70,8 @@ class OnAir:
             valid_until=datetime.fromisoformat(content["valid_until"]),
             published_at=revision.approved_at,
             exercise=bulletin.exercise,
+            # Revisions approved before a rule was part of content lack its field.
+            outside_windows=content.get("outside_windows", False),
             # Revisions approved before subtitles and variants were part of content lack them.
             subtitles=tuple(content.get("subtitles", ())),
             translation_of=content.get("translation_of"),
@@ -148,7 +152,8 @@ def slots_of(
     end: datetime,
 ) -> list[datetime]:
     """When the bulletin plays on the endpoint in [start, end). On radio a normal bulletin
-    plays only where the commune chair put it (Điều 8.3)."""
+    plays only where the commune chair put it (Điều 8.3); on a display an ad hoc posting
+    plays at its own times, windows closed or not (Điều 10.2)."""
     if kind is EndpointKind.radio and on_air.priority is Priority.normal:
         chosen = programme.slots.get(on_air.bulletin_id, ())
         return sorted(
@@ -164,7 +169,13 @@ def slots_of(
         windows=windows,
         start=start,
         end=end,
+        any_time=plays_any_time(on_air, kind),
     )
+
+
+def plays_any_time(on_air: OnAir, kind: EndpointKind) -> bool:
+    """An ad hoc posting on a display: outside the windows, not an emergency, still plays."""
+    return kind is EndpointKind.display and on_air.outside_windows
 
 
 def plan(
@@ -174,8 +185,9 @@ def plan(
     programme: Programme,
     at: datetime,
 ) -> Plan:
-    """Inside a window: everything whose slot falls in it; outside: emergencies only
-    (Điều 8.1, 10.2). An emergency stays in `items` from its first moment until it ends."""
+    """Inside a window: everything whose slot falls in it; outside: emergencies, and on
+    displays the ad hoc postings whose slot falls in the gap (Điều 8.1, 10.2). An emergency
+    stays in `items` from its first moment until it ends."""
     segment = segment_at(windows, at)
     horizon = segment.end + DAY
     now: list[Entry] = []
@@ -194,7 +206,7 @@ def plan(
         for slot in found:
             if slot >= segment.end:
                 later.append(Entry(bulletin, slot))
-            elif segment.on:
+            elif segment.on or plays_any_time(bulletin, kind):
                 now.append(Entry(bulletin, slot))
     positions = programme.chair_positions if kind is EndpointKind.radio else None
     return Plan(

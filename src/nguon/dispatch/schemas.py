@@ -60,6 +60,9 @@ class PlaylistItem(ResponseModel):
     # A CAP Test or Exercise from the central system: play it, and show or announce it as an
     # exercise, never as a real alert.
     exercise: bool
+    # An ad hoc or important-event posting (Điều 10.2): a display plays it at its times even
+    # when its windows are closed; show it as such.
+    outside_windows: bool
     # On a display: the variants in its other languages, shown as one item with the original.
     translations: list[PlaylistTranslation]
 

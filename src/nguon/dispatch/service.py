@@ -264,6 +264,7 @@ def _item(
         slot=entry.slot,
         valid_until=bulletin.valid_until,
         exercise=bulletin.exercise,
+        outside_windows=bulletin.outside_windows,
         translations=[
             PlaylistTranslation(
                 bulletin_id=variant.bulletin_id,

@@ -108,6 +108,7 @@ def slots(
     windows: Windows,
     start: datetime,
     end: datetime,
+    any_time: bool = False,
 ) -> list[datetime]:
     """When a bulletin plays on an endpoint, within [start, end).
 
@@ -115,11 +116,13 @@ def slots(
     moment and at its schedule's times, whatever the windows (Điều 8.1). Otherwise a scheduled
     time inside a window is kept, one outside moves to the next window opening; an unscheduled
     bulletin plays once in every window, at its opening or when it goes on air mid-window.
+    `any_time` (an ad hoc posting on a display, Điều 10.2) plays like an emergency: when it
+    goes on air and at its schedule's times, windows closed or not.
     """
     if valid_until <= first:
         return []
     found: set[datetime]
-    if priority is Priority.emergency:
+    if priority is Priority.emergency or any_time:
         found = {first}
         if schedule:
             found.update(occurrences(schedule, first, valid_until))

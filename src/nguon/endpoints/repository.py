@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from nguon.endpoints.models import Endpoint, EndpointHeartbeat, EndpointPlaylist
-from nguon.endpoints.windows import EndpointKind
+from nguon.endpoints.windows import DisplayProfile, EndpointKind
 from nguon.kit.changes import changed
 from nguon.kit.db import insert_rows, one_of, utcnow
 
@@ -23,6 +23,24 @@ class EndpointRepository:
 
     async def get(self, endpoint_id: int) -> Endpoint | None:
         return await self.session.get(Endpoint, endpoint_id)
+
+    async def reaches_a_border_gate(
+        self, area_paths: Sequence[str], endpoint_codes: Sequence[str]
+    ) -> bool:
+        """An enabled border-gate display stands in one of the areas or is named directly."""
+        reach: list[ColumnElement[bool]] = [
+            Endpoint.area_path.startswith(path, autoescape=True) for path in area_paths
+        ]
+        if endpoint_codes:
+            reach.append(Endpoint.code.in_(endpoint_codes))
+        if not reach:
+            return False
+        found = await self.session.scalar(
+            select(Endpoint.id)
+            .where(Endpoint.enabled, Endpoint.profile == DisplayProfile.border_gate, or_(*reach))
+            .limit(1)
+        )
+        return found is not None
 
     async def by_code(self, code: str) -> Endpoint | None:
         return await self.session.scalar(select(Endpoint).where(Endpoint.code == code))

@@ -8,6 +8,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.areas.levels import AreaLevel
+from nguon.areas.models import Area
 from nguon.areas.service import AreaService
 from nguon.dispatch.events import EndpointEvents
 from nguon.dispatch.repository import DeliveryRepository
@@ -20,6 +21,7 @@ from nguon.endpoints.windows import (
     EndpointKind,
     Windows,
     check_minimum,
+    endpoint_profile,
     normalise,
 )
 from nguon.identity.credentials import NewApiKey
@@ -28,6 +30,7 @@ from nguon.identity.service import IdentityService
 from nguon.kit.db import utcnow
 from nguon.kit.errors import Conflict, InvalidInput, NotFound
 from nguon.kit.settings import Settings
+from nguon.rules.service import RuleService
 
 EndpointState = Literal["offline", "stale"]
 Liveness = Literal["online", "stale", "offline"]
@@ -91,6 +94,7 @@ class EndpointService:
         self.deliveries = DeliveryRepository(session)
         self.events = EndpointEvents(session)
         self.areas = AreaService(session)
+        self.rules = RuleService(session, settings)
         self.identity = identity
         self.settings = settings
 
@@ -108,7 +112,7 @@ class EndpointService:
         if await self.repository.by_code(fields.code) is not None:
             raise Conflict(f"An endpoint with the code {fields.code!r} exists.")
         windows = normalise(fields.windows or DEFAULT_WINDOWS[(fields.kind, fields.profile)])
-        self._check_hours(fields.kind, fields.profile, windows)
+        await self._check_hours(area, fields.kind, fields.profile, windows)
         endpoint = Endpoint(
             code=fields.code,
             name=fields.name,
@@ -131,16 +135,13 @@ class EndpointService:
         )
         return endpoint, key
 
-    def _check_hours(
-        self, kind: EndpointKind, profile: DisplayProfile | None, windows: Windows
+    async def _check_hours(
+        self, area: Area, kind: EndpointKind, profile: DisplayProfile | None, windows: Windows
     ) -> None:
-        minimum = {
-            None: self.settings.min_daily_hours_radio,
-            DisplayProfile.eboard: self.settings.min_daily_hours_eboard,
-            DisplayProfile.border_gate: self.settings.min_daily_hours_border_gate,
-        }[profile]
+        """The windows cover the least hours the endpoint's province asks of its profile."""
+        rule = await self.rules.hours_for(area, endpoint_profile(profile))
         what = kind.value if profile is None else profile.value.replace("_", "-") + " display"
-        check_minimum(windows, minimum, what)
+        check_minimum(windows, rule.daily_hours, what, rule.morning_hours, rule.afternoon_hours)
 
     async def get(self, actor: Principal, code: str) -> Endpoint:
         endpoint = await self.repository.by_code(code)
@@ -224,7 +225,9 @@ class EndpointService:
             windows = normalise(
                 values.pop("windows") or DEFAULT_WINDOWS[(endpoint.kind, endpoint.profile)]
             )
-            self._check_hours(endpoint.kind, endpoint.profile, windows)
+            area = await self.areas.repository.get(endpoint.area_id)
+            assert area is not None  # areas are never deleted under endpoints (RESTRICT)
+            await self._check_hours(area, endpoint.kind, endpoint.profile, windows)
             endpoint.windows = windows
         if "push_url" in values:
             endpoint.push_url = str(values.pop("push_url")) if changes.push_url else None

@@ -23,6 +23,19 @@ class DisplayProfile(StrEnum):
     border_gate = "border_gate"  # cụm thông tin điện tử at a border gate
 
 
+class EndpointProfile(StrEnum):
+    """What a province's rules are kept for: a radio, or a display of one profile."""
+
+    radio = "radio"
+    eboard = "eboard"
+    border_gate = "border_gate"
+
+
+def endpoint_profile(profile: DisplayProfile | None) -> EndpointProfile:
+    """A display's rules follow its profile; an endpoint without one is a radio."""
+    return EndpointProfile.radio if profile is None else EndpointProfile(profile.value)
+
+
 def _every_day(*spans: str) -> Windows:
     return {day: list(spans) for day in WEEKDAYS}
 
@@ -68,10 +81,52 @@ def daily_hours(windows: Windows) -> dict[str, float]:
     }
 
 
-def check_minimum(windows: Windows, minimum_hours: float, what: str) -> None:
-    short = {day: hours for day, hours in daily_hours(windows).items() if hours < minimum_hours}
-    if short:
-        days = ", ".join(f"{day} {hours:g} h" for day, hours in short.items())
+# Where the morning ends and the afternoon begins, for rules that ask hours of each
+# (Lai Châu, 001 Điều 8.1: "3 giờ buổi sáng và 3 giờ buổi chiều").
+NOON = 12 * 60
+
+
+def half_day_hours(windows: Windows) -> dict[str, tuple[float, float]]:
+    """Per weekday, the hours open before noon and from noon on."""
+    halves: dict[str, tuple[float, float]] = {}
+    for day, spans in windows.items():
+        morning = afternoon = 0
+        for start, end in map(minutes, spans):
+            morning += max(0, min(end, NOON) - start)
+            afternoon += max(0, end - max(start, NOON))
+        halves[day] = (morning / 60, afternoon / 60)
+    return halves
+
+
+def check_minimum(
+    windows: Windows,
+    minimum_hours: float,
+    what: str,
+    morning_hours: float | None = None,
+    afternoon_hours: float | None = None,
+) -> None:
+    days = _short_days(daily_hours(windows), minimum_hours)
+    if days:
         raise InvalidInput(
             f"A {what} must operate at least {minimum_hours:g} h every day; too short: {days}."
         )
+    halves = half_day_hours(windows)
+    short = _short_days({day: hours[0] for day, hours in halves.items()}, morning_hours)
+    if short:
+        raise InvalidInput(
+            f"A {what} must operate at least {morning_hours:g} h every morning (before 12:00); "
+            f"too short: {short}."
+        )
+    short = _short_days({day: hours[1] for day, hours in halves.items()}, afternoon_hours)
+    if short:
+        raise InvalidInput(
+            f"A {what} must operate at least {afternoon_hours:g} h every afternoon (from "
+            f"12:00); too short: {short}."
+        )
+
+
+def _short_days(hours_by_day: dict[str, float], least: float | None) -> str:
+    """The days below `least`, with their hours, for a refusal; empty when none is."""
+    return ", ".join(
+        f"{day} {hours:g} h" for day, hours in hours_by_day.items() if hours < (least or 0)
+    )

@@ -18,7 +18,7 @@ from nguon.bulletins.enums import BulletinKind, Category, Priority
 from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.dispatch.models import Delivery, Play, PlayOutcome
 from nguon.endpoints.models import Endpoint, EndpointHeartbeat, EndpointPlaylist
-from nguon.endpoints.windows import EndpointKind, Windows
+from nguon.endpoints.windows import DisplayProfile, EndpointKind, Windows
 from nguon.kit.db import UTCDateTime
 
 # Plays that put sound or pictures out; a failed play put out nothing.
@@ -78,6 +78,8 @@ class EndpointRow:
     code: str
     name: str
     kind: EndpointKind
+    profile: DisplayProfile | None
+    area_path: str
     enabled: bool
     windows: Windows
     commune_code: str
@@ -148,6 +150,8 @@ class StatsRepository:
                 Endpoint.code,
                 Endpoint.name,
                 Endpoint.kind,
+                Endpoint.profile,
+                Endpoint.area_path,
                 Endpoint.enabled,
                 Endpoint.windows,
                 Area.code,
@@ -162,7 +166,7 @@ class StatsRepository:
             .where(Endpoint.area_path.startswith(area_path, autoescape=True))
             .order_by(Area.code, Endpoint.code)
         )
-        return [EndpointRow(*row) for row in result.all()]
+        return [EndpointRow(*tuple(row)) for row in result.all()]
 
     async def played_seconds(
         self, area_path: str, start: datetime, end: datetime

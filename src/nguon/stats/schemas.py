@@ -19,6 +19,18 @@ Ratio = Annotated[
     float | None,
     Field(description="played_minutes / required_minutes; null when nothing was required"),
 ]
+MinimumMinutes = Annotated[
+    float,
+    Field(
+        ge=0,
+        description="The least operating time the province's rule (or the hub's setting) asks "
+        "of the endpoints over the period, pro rata of its days: daily hours × days",
+    ),
+]
+MinimumRatio = Annotated[
+    float | None,
+    Field(description="played_minutes / minimum_minutes; null when the rule asks nothing"),
+]
 
 
 class Period(ResponseModel):
@@ -69,6 +81,8 @@ class EndpointBroadcast(ResponseModel):
     played_minutes: Minutes
     required_minutes: Minutes
     ratio: Ratio
+    minimum_minutes: MinimumMinutes
+    minimum_ratio: MinimumRatio
 
 
 class CommuneBroadcast(ResponseModel):
@@ -78,6 +92,8 @@ class CommuneBroadcast(ResponseModel):
     played_minutes: Minutes
     required_minutes: Minutes
     ratio: Ratio
+    minimum_minutes: MinimumMinutes
+    minimum_ratio: MinimumRatio
 
 
 class BroadcastStats(ResponseModel):
@@ -92,6 +108,8 @@ class BroadcastStats(ResponseModel):
         float, Field(description="The endpoints' operating windows in the period, local time")
     ]
     ratio: Ratio
+    minimum_minutes: MinimumMinutes
+    minimum_ratio: MinimumRatio
     communes: list[CommuneBroadcast]
     endpoints: list[EndpointBroadcast]
 

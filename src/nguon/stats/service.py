@@ -21,10 +21,11 @@ from nguon.areas.service import AreaService
 from nguon.bulletins.enums import BulletinKind, Category, Priority
 from nguon.dispatch.slots import window_spans
 from nguon.endpoints.service import is_online, is_stale
-from nguon.endpoints.windows import Windows
+from nguon.endpoints.windows import Windows, endpoint_profile
 from nguon.identity.principal import Principal
 from nguon.kit.errors import InvalidInput
 from nguon.kit.settings import Settings
+from nguon.rules.service import ProvinceRules, RuleService
 from nguon.stats.repository import BulletinGroup, EmergencyRow, EndpointRow, StatsRepository
 from nguon.stats.schemas import (
     AreaRef,
@@ -103,15 +104,18 @@ class _Tally:
     endpoints: int = 0
     played: float = 0.0
     required: float = 0.0
+    minimum: float = 0.0
 
-    def add(self, played: float, required: float) -> None:
+    def add(self, played: float, required: float, minimum: float) -> None:
         self.endpoints += 1
         self.played += played
         self.required += required
+        self.minimum += minimum
 
 
 class StatsService:
     def __init__(self, session: AsyncSession, settings: Settings) -> None:
+        self.session = session
         self.repository = StatsRepository(session)
         self.areas = AreaService(session)
         self.settings = settings
@@ -149,6 +153,7 @@ class StatsService:
             bulletins=self._bulletins(await self.repository.bulletin_groups(area.path, start, end)),
             broadcast=self._broadcast(
                 endpoints,
+                await RuleService(self.session, self.settings).every_province(),
                 await self.repository.played_seconds(area.path, start, end),
                 start,
                 end,
@@ -192,6 +197,7 @@ class StatsService:
     @staticmethod
     def _broadcast(
         endpoints: Sequence[EndpointRow],
+        rules: ProvinceRules,
         played: dict[int, float],
         start: datetime,
         end: datetime,
@@ -206,6 +212,8 @@ class StatsService:
             if key not in required_by_windows:
                 required_by_windows[key] = required_seconds(endpoint.windows, start, end)
             required = required_by_windows[key]
+            rule = rules.hours(endpoint.area_path, endpoint_profile(endpoint.profile))
+            minimum = rule.daily_hours * 3600 * ((end - start) / timedelta(days=1))
             aired = played.get(endpoint.id, 0.0)
             rows.append(
                 EndpointBroadcast(
@@ -218,15 +226,20 @@ class StatsService:
                     played_minutes=_minutes(aired),
                     required_minutes=_minutes(required),
                     ratio=_ratio(aired, required),
+                    minimum_minutes=_minutes(minimum),
+                    minimum_ratio=_ratio(aired, minimum),
                 )
             )
-            communes[endpoint.commune_code, endpoint.commune_name].add(aired, required)
+            communes[endpoint.commune_code, endpoint.commune_name].add(aired, required, minimum)
         total_played = sum(commune.played for commune in communes.values())
         total_required = sum(commune.required for commune in communes.values())
+        total_minimum = sum(commune.minimum for commune in communes.values())
         return BroadcastStats(
             played_minutes=_minutes(total_played),
             required_minutes=_minutes(total_required),
             ratio=_ratio(total_played, total_required),
+            minimum_minutes=_minutes(total_minimum),
+            minimum_ratio=_ratio(total_played, total_minimum),
             communes=[
                 CommuneBroadcast(
                     code=code,
@@ -235,6 +248,8 @@ class StatsService:
                     played_minutes=_minutes(tally.played),
                     required_minutes=_minutes(tally.required),
                     ratio=_ratio(tally.played, tally.required),
+                    minimum_minutes=_minutes(tally.minimum),
+                    minimum_ratio=_ratio(tally.played, tally.minimum),
                 )
                 for (code, name), tally in communes.items()
             ],

@@ -1,0 +1,78 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from nguon.areas.schemas import UNKNOWN_AREA
+from nguon.identity.access import ADMIN, Access
+from nguon.identity.principal import Principal
+from nguon.identity.roles import Role
+from nguon.kit.schemas import pattern
+from nguon.rules.schemas import HoursRuleChange, HoursRuleRead, HoursRules
+from nguon.rules.service import HoursRule, ProvinceRule, RuleService
+from nguon.unit_of_work import Session
+
+router = APIRouter(prefix="/api/v1/rules", tags=["rules"])
+
+# Those who register endpoints and review bulletins meet the rules; administrators set them.
+RULE_READERS = Access(Role.admin, Role.editor, Role.appraiser, Role.viewer)
+
+
+def rule_service(request: Request, session: Session) -> RuleService:
+    return RuleService(session, request.app.state.settings)
+
+
+Rules = Annotated[RuleService, Depends(rule_service)]
+
+
+def hours_read(rule: ProvinceRule) -> HoursRuleRead:
+    return HoursRuleRead(
+        province=rule.province.code,
+        profile=rule.profile,
+        daily_hours=rule.hours.daily_hours,
+        morning_hours=rule.hours.morning_hours,
+        afternoon_hours=rule.hours.afternoon_hours,
+        source="province" if rule.hours.from_province else "default",
+    )
+
+
+@router.get(
+    "/hours",
+    summary="The least daily operating hours of each endpoint profile in a province",
+    description="The windows of an endpoint must cover its province's rule every day (and the "
+    "morning's and afternoon's share where the rule names them); the statistics count "
+    "broadcast time against it. A profile without a rule of the province's own follows the "
+    "hub's settings (`source: default`).",
+    responses=UNKNOWN_AREA,
+)
+async def get_hours(
+    rules: Rules,
+    actor: Annotated[Principal, Depends(RULE_READERS)],
+    province: Annotated[
+        str | None,
+        Query(
+            pattern=pattern(r"^[0-9]{2}$", "2 digits"),
+            description="Province code; default: the province you act in",
+        ),
+    ] = None,
+) -> HoursRules:
+    return HoursRules(items=[hours_read(rule) for rule in await rules.hours_of(actor, province)])
+
+
+@router.put(
+    "/hours",
+    summary="Set a province's least daily operating hours for one endpoint profile",
+    description="`daily_hours: null` returns the profile to the hub's setting. Endpoints keep "
+    "their windows; the rule is checked when their windows next change.",
+    responses=UNKNOWN_AREA,
+)
+async def put_hours(
+    rules: Rules,
+    actor: Annotated[Principal, Depends(ADMIN)],
+    change: HoursRuleChange,
+) -> HoursRuleRead:
+    hours = (
+        None
+        if change.daily_hours is None
+        else HoursRule(change.daily_hours, change.morning_hours, change.afternoon_hours)
+    )
+    return hours_read(await rules.set_hours(actor, change.province, change.profile, hours))
