@@ -30,6 +30,12 @@ class BackupRunRepository:
             .limit(1)
         )
 
+    async def last_and_last_succeeded(self) -> tuple[BackupRun | None, BackupRun | None]:
+        last = await self.latest()
+        if last is None or last.status == RunStatus.succeeded:
+            return last, last
+        return last, await self.latest_succeeded()
+
     async def by_backup_id(self, backup_id: str) -> BackupRun | None:
         return await self.session.scalar(select(BackupRun).where(BackupRun.backup_id == backup_id))
 
