@@ -7,6 +7,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -25,6 +26,7 @@ from nguon.demo.service import load_demo
 from nguon.endpoints.schemas import EndpointCreate
 from nguon.endpoints.service import EndpointService
 from nguon.endpoints.windows import DisplayProfile, EndpointKind
+from nguon.exports.service import ExportService
 from nguon.identity.credentials import ApiKeyHasher, TokenCodec
 from nguon.identity.principal import AreaScope, Principal
 from nguon.identity.roles import Holder, Role, roles_for, wrong_holder
@@ -47,7 +49,9 @@ keys_app = typer.Typer(help="API keys for machines.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 endpoints_app = typer.Typer(help="Radios and displays.", no_args_is_help=True)
 backup_app = typer.Typer(help="Backups of the database and the media.", no_args_is_help=True)
+export_app = typer.Typer(help="Exports for inspection.", no_args_is_help=True)
 for sub, name in (
+    (export_app, "export"),
     (backup_app, "backup"),
     (db_app, "db"),
     (areas_app, "areas"),
@@ -467,11 +471,14 @@ def _show_step(step: Step) -> None:
 
 
 def _size(count: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if count < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024  # type: ignore[assignment]
-    raise AssertionError
+    if count < 1024:
+        return f"{count} B"
+    scaled = float(count)
+    for unit in ("KiB", "MiB", "GiB"):
+        scaled /= 1024
+        if scaled < 1024 or unit == "GiB":
+            break
+    return f"{scaled:.1f} {unit}"
 
 
 @backup_app.command("create")
@@ -553,6 +560,42 @@ def backup_restore(
             f"restored {manifest.backup_id} ({len(manifest.parts)} parts, schema at "
             f"{manifest.alembic_revision}); serve it with the NGUON_SECRET_KEY it was taken "
             "under, and run `nguon db upgrade` if this hub is newer"
+        )
+
+    typer.echo(_run(work))
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a day: write YYYY-MM-DD") from None
+
+
+@export_app.command("inspection")
+def export_inspection(
+    first: Annotated[
+        date, typer.Option("--from", parser=_day, metavar="YYYY-MM-DD", help="First local day")
+    ],
+    last: Annotated[
+        date,
+        typer.Option("--to", parser=_day, metavar="YYYY-MM-DD", help="Last local day (included)"),
+    ],
+    area: Annotated[str, typer.Option(help="Area code (its whole subtree is exported)")],
+    out: Annotated[Path, typer.Option(dir_okay=False, help="The XLSX file to write")],
+) -> None:
+    """Content, advertising content and broadcast times of a period as an XLSX workbook for
+    inspection (001 Điều 9.1): sheets Bulletins, Advertising and Broadcasts."""
+
+    async def work(hub: Hub) -> str:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        async with hub.sessionmaker() as session:
+            area_unit = await AreaService(session).get_by_code(area)
+            export = await ExportService(session).inspection(area_unit, first, last, out.parent)
+        export.path.replace(out)
+        return (
+            f"wrote {out}: {export.bulletins} bulletins, {export.advertising} advertising, "
+            f"{export.broadcasts} broadcasts"
         )
 
     typer.echo(_run(work))
