@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from nguon.audit.models import AuditRecord
+from nguon.backups.manifest import Manifest
 from nguon.backups.models import BackupRun, RunStatus
 from nguon.backups.service import LEASE, BackupService
 from nguon.backups.store import BackupStore
@@ -90,6 +91,19 @@ async def test_a_second_backup_waits_for_the_first_002_dieu_11_2(
     assert abandoned.status == RunStatus.failed
     assert "abandoned" in (abandoned.detail or "")
     assert [m.backup_id for m in await service.manifests()] == [manifest.backup_id]
+
+    # Two schedules at once when one is due: one takes it, the other is told it runs.
+    clock.now += timedelta(days=settings.backup_interval_days)
+    results = await asyncio.gather(
+        service.run_if_due("one"), service.run_if_due("two"), return_exceptions=True
+    )
+    taken = [result for result in results if isinstance(result, Manifest)]
+    assert len(taken) == 1
+    # The other was refused while it ran, or found it taken once it held the lock.
+    assert all(
+        isinstance(result, Conflict) or result is None for result in results if result not in taken
+    )
+    assert len(await service.manifests()) == 2
 
 
 async def test_readyz_shows_the_last_backup_002_dieu_14_7(

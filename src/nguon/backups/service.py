@@ -89,11 +89,15 @@ class BackupService:
 
     # --- runs ------------------------------------------------------------------------------
 
-    async def _start_run(self, trigger: str) -> BackupRun:
+    async def _start_run(self, trigger: str, only_if_due: bool) -> BackupRun | None:
+        """The new run, holding the lock; None when `only_if_due` and another process has
+        just taken the backup that was due."""
         async with self.sessionmaker() as session:
             runs = BackupRunRepository(session)
             await lock_for_writing(session, _RUN_LOCK_KEY)
             now = self.clock()
+            if only_if_due and not self._due(await runs.latest_succeeded(), now):
+                return None
             for run in await runs.running():
                 if run.lease_until > now:
                     raise Conflict(
@@ -151,19 +155,30 @@ class BackupService:
 
     async def create(self, actor: str, trigger: str, progress: Progress = no_progress) -> Manifest:
         """Take a backup now: the database, then every media object, then the manifest."""
+        manifest = await self._create(actor, trigger, progress, only_if_due=False)
+        assert manifest is not None
+        return manifest
+
+    async def _create(
+        self, actor: str, trigger: str, progress: Progress, only_if_due: bool
+    ) -> Manifest | None:
         await self.store.storage.ensure_ready()
-        run = await self._start_run(trigger)
+        run = await self._start_run(trigger, only_if_due)
+        if run is None:
+            return None
         lease = asyncio.create_task(self._keep_lease(run.id), name="backup-lease")
         try:
             manifest = await self._copy_everything(run, progress)
         except Exception as exc:
-            lease.cancel()
             log.exception("backup_failed", backup=run.backup_id)
             with contextlib.suppress(Exception):  # what was written of it is of no use
                 await self.store.delete(run.backup_id)
             await self._finish_run(run, actor, None, f"{type(exc).__name__}: {exc}")
             raise
-        lease.cancel()
+        finally:
+            lease.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lease
         await self._finish_run(run, actor, manifest, None)
         log.info("backup_taken", backup=run.backup_id, bytes=manifest.size)
         return manifest
@@ -328,8 +343,11 @@ class BackupService:
     async def due(self) -> bool:
         async with self.sessionmaker() as session:
             last = await BackupRunRepository(session).latest_succeeded()
+        return self._due(last, self.clock())
+
+    def _due(self, last_good: BackupRun | None, now: datetime) -> bool:
         interval = timedelta(days=self.settings.backup_interval_days)
-        return last is None or self.clock() - last.started_at >= interval
+        return last_good is None or now - last_good.started_at >= interval
 
     async def prune(self, actor: str) -> list[str]:
         """Remove the backups older than the retention; never the newest one."""
@@ -356,8 +374,10 @@ class BackupService:
         (only after a new one succeeded, so a failing schedule never thins the old ones)."""
         if not await self.due():
             return None
-        manifest = await self.create(actor, "schedule")
-        await self.prune(actor)
+        # Due is asked again under the run lock: another worker may have just taken it.
+        manifest = await self._create(actor, "schedule", no_progress, only_if_due=True)
+        if manifest is not None:
+            await self.prune(actor)
         return manifest
 
 
