@@ -193,3 +193,28 @@ async def _download(client: AsyncClient, media_id: str, headers: dict[str, str])
             answer = await outside.get(answer.headers["location"])
     assert answer.status_code == 200, answer.text
     return hashlib.sha256(answer.content).hexdigest()
+
+
+async def test_a_failed_backup_is_recorded_and_leaves_nothing_002_dieu_11_2(
+    settings: Settings, database_url: str, backend: str, client: AsyncClient
+) -> None:
+    """002 Điều 11.2: a backup that could not be taken is seen as failed, with the reason
+    (here pg_dump missing from PATH), and leaves no half backup behind."""
+    if backend != "postgresql":
+        pytest.skip("SQLite's backup API needs no outside tool")
+    failed = nguon(
+        database_url,
+        "backup",
+        "create",
+        environment={**environment_of(settings), "PATH": "/nonexistent"},
+    )
+    assert failed.returncode == 1
+    assert "pg_dump is not on PATH" in failed.stderr
+    listed = backup(settings, database_url, "list")
+    assert "no backups in" in listed.stdout
+    assert "failed (cli)" in listed.stdout
+    assert "pg_dump is not on PATH" in listed.stdout
+    ready = (await client.get("/readyz")).json()
+    [check] = [check for check in ready["checks"] if check["name"] == "backups"]
+    assert check["ok"] is False
+    assert ready["status"] == "degraded"

@@ -77,6 +77,10 @@ async def test_a_second_backup_waits_for_the_first_002_dieu_11_2(
             )
         )
         await session.commit()
+    half = settings.data_dir / "half-written"
+    half.parent.mkdir(parents=True, exist_ok=True)
+    half.write_bytes(b"part of a dump")
+    await service.store.put("20260301t000000z-aaaa", "database.sqlite3", half)
     with pytest.raises(Conflict, match="already running: 20260301t000000z-aaaa"):
         await service.create("test", "cli")
     assert await service.manifests() == []
@@ -90,6 +94,7 @@ async def test_a_second_backup_waits_for_the_first_002_dieu_11_2(
     assert abandoned is not None
     assert abandoned.status == RunStatus.failed
     assert "abandoned" in (abandoned.detail or "")
+    assert await service.store.storage.objects(service.store.key(abandoned.backup_id, "")) == []
     assert [m.backup_id for m in await service.manifests()] == [manifest.backup_id]
 
     # Two schedules at once when one is due: one takes it, the other is told it runs.

@@ -98,6 +98,7 @@ class BackupService:
             now = self.clock()
             if only_if_due and not self._due(await runs.latest_succeeded(), now):
                 return None
+            abandoned = []
             for run in await runs.running():
                 if run.lease_until > now:
                     raise Conflict(
@@ -107,6 +108,7 @@ class BackupService:
                 run.status = RunStatus.failed
                 run.detail = "abandoned: the process taking it stopped before it finished"
                 run.finished_at = now
+                abandoned.append(run.backup_id)
             run = BackupRun(
                 backup_id=new_backup_id(now),
                 trigger=trigger,
@@ -116,14 +118,19 @@ class BackupService:
             )
             runs.add(run)
             await session.commit()
-            return run
+        for backup_id in abandoned:  # the parts it wrote, without a manifest, are of no use
+            await self.store.delete(backup_id)
+        return run
 
     async def _keep_lease(self, run_id: int) -> None:
         while True:
             await asyncio.sleep(LEASE.total_seconds() / 4)
-            async with self.sessionmaker() as session:
-                await BackupRunRepository(session).renew(run_id, self.clock() + LEASE)
-                await session.commit()
+            try:
+                async with self.sessionmaker() as session:
+                    await BackupRunRepository(session).renew(run_id, self.clock() + LEASE)
+                    await session.commit()
+            except Exception:  # the next renewal tries again, well within the lease
+                log.exception("backup_lease_not_renewed")
 
     async def _finish_run(
         self, run: BackupRun, actor: str, manifest: Manifest | None, failure: str | None
