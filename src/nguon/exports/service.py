@@ -1,6 +1,9 @@
 """The inspection export of an area and a period of local days (001 Điều 9.1: content,
 advertising content and broadcast times kept for inspection)."""
 
+import asyncio
+import contextlib
+import os
 import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -70,7 +73,9 @@ class ExportService:
     async def inspection(self, area: Area, first: date, last: date, directory: Path) -> Export:
         start, end = local_period(first, last)
         filename = f"kiem-tra-{area.code}-{first.isoformat()}-{last.isoformat()}.xlsx"
-        path = Path(tempfile.mkstemp(suffix=".xlsx", dir=directory)[1])
+        handle, name = tempfile.mkstemp(suffix=".xlsx", dir=directory)
+        os.close(handle)  # xlsxwriter opens it by name
+        path = Path(name)
         book = InspectionWorkbook(
             path, f"Dữ liệu phục vụ thanh tra, kiểm tra: {area.name}, {first} – {last}"
         )
@@ -79,18 +84,21 @@ class ExportService:
             "advertising": book.sheet(SHEETS["advertising"], BULLETIN_HEADERS),
             "broadcasts": book.sheet(SHEETS["broadcasts"], BROADCAST_HEADERS),
         }
-        for sheet in sheets.values():
-            sheet.open()
         try:
+            for sheet in sheets.values():
+                sheet.open()
+            # Each batch is written in a thread: a year of a province's plays is millions of
+            # rows, and the event loop goes on serving the devices' polls meanwhile.
             for key, advertising in (("bulletins", False), ("advertising", True)):
                 async for batch in self.repository.bulletins(area.path, start, end, advertising):
-                    for row in batch:
-                        sheets[key].write(bulletin_cells(row))
+                    await asyncio.to_thread(sheets[key].write_all, map(bulletin_cells, batch))
             async for plays in self.repository.plays(area.path, start, end):
-                for play in plays:
-                    sheets["broadcasts"].write(play_cells(play))
-        finally:
-            book.close()
+                await asyncio.to_thread(sheets["broadcasts"].write_all, map(play_cells, plays))
+            await asyncio.to_thread(book.close)
+        except BaseException:  # a cancelled request too: no half workbook stays behind
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name)
+            raise
         return Export(
             path,
             filename,

@@ -4,7 +4,7 @@ Written with xlsxwriter in constant-memory mode, row after row, so a long period
 not memory; a sheet that reaches the format's row limit goes on in a sheet of the same name
 numbered on."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -136,6 +136,10 @@ class Sheet:
         # Made up front, so the sheets stand in this order and an empty one still shows its
         # headers.
         self._sheet = self._next_sheet()
+
+    def write_all(self, rows: Iterable[Sequence[Any]]) -> None:
+        for cells in rows:
+            self.write(cells)
 
     def write(self, cells: Sequence[Any]) -> None:
         if self._sheet is None or self._row >= ROW_LIMIT:
