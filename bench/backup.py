@@ -47,12 +47,13 @@ def plain(url: str) -> str:
     return url.replace("postgresql+asyncpg", "postgresql")
 
 
-async def fresh_database(url: str) -> None:
+async def drop_database(url: str, create_again: bool = False) -> None:
     base, _slash, name = plain(url).rpartition("/")
     admin = await asyncpg.connect(f"{base}/postgres")
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        if create_again:
+            await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
 
@@ -112,13 +113,13 @@ async def bench(url: str, history: int, scratch: Path) -> None:
         assert not problems, problems
 
         baseline_target = f"{url}_baseline"
-        await fresh_database(baseline_target)
+        await drop_database(baseline_target, create_again=True)
         baseline_restore = timed_tool(
             "pg_restore", "--no-owner", "--exit-on-error", "--single-transaction",
             f"--dbname={plain(baseline_target)}", str(dump),
         )  # fmt: skip
         restored = f"{url}_restored"
-        await fresh_database(restored)
+        await drop_database(restored, create_again=True)
         started = time.perf_counter()
         await service.restore(manifest.backup_id, restored, "bench")
         restore_seconds = time.perf_counter() - started
@@ -144,6 +145,8 @@ async def bench(url: str, history: int, scratch: Path) -> None:
     print(f"ratio create/pg_dump: {backup_seconds / baseline_dump:.2f}")
     print(f"ratio restore/pg_restore: {restore_seconds / baseline_restore:.2f}")
     print(f"restored database {mib(await database_bytes(restored))}")
+    for copy in (baseline_target, restored):
+        await drop_database(copy)
 
 
 def main() -> None:
