@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python bench/commune_queue.py
 	$(BIN)/python bench/console.py
 	$(BIN)/python bench/speech.py
+	$(BIN)/python bench/backup.py
 
 ## Rewrite docs/console.png, the README's screenshot of the console (needs /usr/bin/chromium).
 screenshot: install

@@ -4,6 +4,7 @@ tests/test_cli.py and tests/test_serve.py keep separate processes where the proc
 what they check."""
 
 import traceback
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -22,8 +23,13 @@ class Ran:
     stderr: str
 
 
-def nguon(database_url: str, *args: str) -> Ran:
-    environment = {"NGUON_DATABASE_URL": database_url, "NGUON_SECRET_KEY": TEST_SECRET}
+def nguon(database_url: str, *args: str, environment: Mapping[str, str] | None = None) -> Ran:
+    """`environment`: more NGUON_* settings the command is run with (a data directory, S3)."""
+    environment = {
+        "NGUON_DATABASE_URL": database_url,
+        "NGUON_SECRET_KEY": TEST_SECRET,
+        **(environment or {}),
+    }
     # On a thread of its own: the command runs its own event loop, as it does from a shell,
     # and the test's loop is running on this one.
     with ThreadPoolExecutor(max_workers=1) as thread:
@@ -34,7 +40,7 @@ def nguon(database_url: str, *args: str) -> Ran:
     return Ran(result.exit_code, result.stdout, stderr)
 
 
-def _invoke(args: list[str], environment: dict[str, str]) -> Result:
+def _invoke(args: list[str], environment: Mapping[str, str]) -> Result:
     # The settings are read once per process: this command reads its own environment's.
     get_settings.cache_clear()
     try:

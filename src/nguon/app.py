@@ -34,6 +34,7 @@ from nguon.emergencies.endpoints import router as emergencies_router
 from nguon.endpoints.endpoints import device_router
 from nguon.endpoints.endpoints import router as endpoints_router
 from nguon.endpoints.repository import PLAYLIST_CHANGES, EndpointRepository
+from nguon.exports.endpoints import router as exports_router
 from nguon.health.endpoints import router as health_router
 from nguon.identity.credentials import ApiKeyHasher, TokenCodec
 from nguon.identity.endpoints import router as identity_router
@@ -88,6 +89,7 @@ ROUTERS = (
     stats_router,
     uplink_router,
     rules_router,
+    exports_router,
 )
 # Multipart framing around the largest file the upload route takes.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024

@@ -7,6 +7,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -18,10 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from nguon.areas.service import AreaService, ImportResult
 from nguon.areas.sources import AreaSourceError, current_units, units_from_csv
 from nguon.audit.service import AuditEntry, AuditService, Outcome, audit_session_info
+from nguon.backups.database import ToolFailed
+from nguon.backups.service import BackupService, Step
+from nguon.backups.store import BackupStore
 from nguon.demo.service import load_demo
 from nguon.endpoints.schemas import EndpointCreate
 from nguon.endpoints.service import EndpointService
 from nguon.endpoints.windows import DisplayProfile, EndpointKind
+from nguon.exports.service import ExportService
 from nguon.identity.credentials import ApiKeyHasher, TokenCodec
 from nguon.identity.principal import AreaScope, Principal
 from nguon.identity.roles import Holder, Role, roles_for, wrong_holder
@@ -33,6 +38,7 @@ from nguon.kit.heap import settle_heap
 from nguon.kit.migrate import upgrade
 from nguon.kit.observability import configure_logging
 from nguon.kit.settings import Settings, get_settings
+from nguon.kit.storage import StorageError, create_storage
 from nguon.worker import create_bus, running_worker, started
 
 app = typer.Typer(help="nguon: the provincial source-information hub.", no_args_is_help=True)
@@ -42,7 +48,11 @@ users_app = typer.Typer(help="Personal accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for machines.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 endpoints_app = typer.Typer(help="Radios and displays.", no_args_is_help=True)
+backup_app = typer.Typer(help="Backups of the database and the media.", no_args_is_help=True)
+export_app = typer.Typer(help="Exports for inspection.", no_args_is_help=True)
 for sub, name in (
+    (export_app, "export"),
+    (backup_app, "backup"),
     (db_app, "db"),
     (areas_app, "areas"),
     (users_app, "users"),
@@ -106,7 +116,7 @@ def _run(work: Callable[[Hub], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(main())
-    except (NguonError, AreaSourceError) as error:
+    except (NguonError, AreaSourceError, StorageError, ToolFailed) as error:
         detail = error.detail if isinstance(error, NguonError) else str(error)
         typer.secho(f"error: {detail}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from error
@@ -439,3 +449,153 @@ def audit_rekey() -> None:
         typer.echo(f"audit chain keyed: {rewritten} record(s) written before the key rewritten")
     else:
         typer.echo("audit chain already keyed: nothing to rewrite")
+
+
+# --- backups (002 Điều 11.2, 14.7; 000/004 Điều 6.5; 001 Điều 9.1) ------------------------
+
+
+def _backups(hub: Hub) -> BackupService:
+    settings = hub.settings
+    return BackupService(
+        settings, hub.sessionmaker, BackupStore.from_settings(settings), create_storage(settings)
+    )
+
+
+def _cli_actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _show_step(step: Step) -> None:
+    # On stderr, a line a part: stdout keeps what a script reads (the id, the listing).
+    typer.echo(f"  {step.done}/{step.total} parts, {_size(step.bytes)}: {step.part}", err=True)
+
+
+def _size(count: int) -> str:
+    if count < 1024:
+        return f"{count} B"
+    scaled = float(count)
+    for unit in ("KiB", "MiB", "GiB"):
+        scaled /= 1024
+        if scaled < 1024 or unit == "GiB":
+            break
+    return f"{scaled:.1f} {unit}"
+
+
+@backup_app.command("create")
+def backup_create() -> None:
+    """Back up the database (everything: content, advertising, broadcast times and plays,
+    audit) and every media object now; prints the backup's id on the last line."""
+
+    async def work(hub: Hub) -> str:
+        service = _backups(hub)
+        typer.echo(f"backing up into {service.store.where}", err=True)
+        manifest = await service.create(_cli_actor(), "cli", _show_step)
+        typer.echo(
+            f"backup {manifest.backup_id}: {len(manifest.parts)} parts, {_size(manifest.size)}",
+            err=True,
+        )
+        return manifest.backup_id
+
+    typer.echo(_run(work))
+
+
+@backup_app.command("list")
+def backup_list() -> None:
+    """The complete backups, oldest first, and how the last run went."""
+
+    async def work(hub: Hub) -> None:
+        service = _backups(hub)
+        manifests = await service.manifests()
+        for manifest in manifests:
+            typer.echo(
+                f"{manifest.backup_id}  {manifest.created_at.isoformat()}  "
+                f"{manifest.database_backend:10}  {len(manifest.parts):5} parts  "
+                f"{_size(manifest.size)}"
+            )
+        if not manifests:
+            typer.echo(f"no backups in {service.store.where}")
+        last = await service.last_run()
+        if last is None:
+            typer.echo("last run: none yet")
+        else:
+            typer.echo(
+                f"last run: {last.backup_id} {last.status} ({last.trigger}), started "
+                f"{last.started_at.isoformat()}" + (f": {last.detail}" if last.detail else "")
+            )
+
+    _run(work)
+
+
+@backup_app.command("verify")
+def backup_verify(backup_id: str) -> None:
+    """Hash every part of the backup again against its manifest; names each part changed or
+    missing (exit status 1)."""
+
+    async def work(hub: Hub) -> tuple[int, list[str]]:
+        manifest, problems = await _backups(hub).verify(backup_id, _show_step)
+        return len(manifest.parts), [f"{problem.part}: {problem.reason}" for problem in problems]
+
+    checked, problems = _run(work)
+    if problems:
+        for line in problems:
+            typer.secho(line, fg=typer.colors.RED, err=True)
+        typer.secho(f"backup {backup_id} DAMAGED: {len(problems)} of {checked} parts", err=True)
+        raise typer.Exit(code=1)
+    typer.echo(f"backup {backup_id} intact: {checked} parts match the manifest")
+
+
+@backup_app.command("restore")
+def backup_restore(
+    backup_id: str,
+    into: Annotated[
+        str, typer.Option("--into", help="SQLAlchemy URL of an EMPTY database to restore into")
+    ],
+) -> None:
+    """Restore a backup into an empty database, and its media into the configured storage.
+    Serve the restored hub with the same NGUON_SECRET_KEY: the audit chain is keyed by it."""
+
+    async def work(hub: Hub) -> str:
+        manifest = await _backups(hub).restore(backup_id, into, _cli_actor(), _show_step)
+        return (
+            f"restored {manifest.backup_id} ({len(manifest.parts)} parts, schema at "
+            f"{manifest.alembic_revision}); serve it with the NGUON_SECRET_KEY it was taken "
+            "under, and run `nguon db upgrade` if this hub is newer"
+        )
+
+    typer.echo(_run(work))
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a day: write YYYY-MM-DD") from None
+
+
+@export_app.command("inspection")
+def export_inspection(
+    first: Annotated[
+        date, typer.Option("--from", parser=_day, metavar="YYYY-MM-DD", help="First local day")
+    ],
+    last: Annotated[
+        date,
+        typer.Option("--to", parser=_day, metavar="YYYY-MM-DD", help="Last local day (included)"),
+    ],
+    area: Annotated[str, typer.Option(help="Area code (its whole subtree is exported)")],
+    out: Annotated[Path, typer.Option(dir_okay=False, help="The XLSX file to write")],
+) -> None:
+    """Content, advertising content and broadcast times of a period as an XLSX workbook for
+    inspection (001 Điều 9.1): sheets Bulletins, Advertising and Broadcasts."""
+
+    async def work(hub: Hub) -> str:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        async with hub.sessionmaker() as session:
+            area_unit = await AreaService(session).get_by_code(area)
+            export = await ExportService(session).inspection(area_unit, first, last, out.parent)
+        export.path.replace(out)
+        return (
+            f"wrote {out}: {export.bulletins} bulletins, {export.advertising} advertising, "
+            f"{export.broadcasts} broadcasts"
+        )
+
+    typer.echo(_run(work))

@@ -2,6 +2,7 @@
 
 from nguon.areas.models import Area
 from nguon.audit.models import AuditCheckpoint, AuditRecord
+from nguon.backups.models import BackupRun
 from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.central.models import CentralAlert, UsedSignature
 from nguon.communes.models import ChairOrder, ProgrammeEntry
@@ -25,6 +26,7 @@ __all__ = [
     "Area",
     "AuditCheckpoint",
     "AuditRecord",
+    "BackupRun",
     "BroadcastRule",
     "Bulletin",
     "BulletinRevision",

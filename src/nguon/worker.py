@@ -13,15 +13,20 @@ from datetime import timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from nguon.audit.service import audit_session_info
+from nguon.backups.service import BackupService
+from nguon.backups.store import BackupStore
 from nguon.dispatch.events import ENDPOINT_EVENTS
 from nguon.dispatch.reconciler import Reconciler
 from nguon.kit.background import in_background
 from nguon.kit.bus import Bus, InProcessBus, KafkaBus, KafkaOptions
 from nguon.kit.changes import ChangeFeed
 from nguon.kit.consumers import forget_processed, idempotent
-from nguon.kit.db import utcnow
+from nguon.kit.db import create_sessionmaker, utcnow
+from nguon.kit.errors import Conflict
 from nguon.kit.outbox import OutboxRelay, relay_forever
 from nguon.kit.settings import Settings
+from nguon.kit.storage import create_storage
 from nguon.push.webhooks import Pusher, for_push_endpoints, record_notifications
 from nguon.uplink.sender import UplinkSender
 
@@ -87,6 +92,32 @@ async def reconcile_forever(
         await asyncio.sleep(pause)
 
 
+BACKUP_ACTOR = "system:backup-schedule"
+
+
+async def backup_forever(engine: AsyncEngine, settings: Settings) -> None:
+    """The backup schedule (000/004 Điều 6.5: monthly; 002 Điều 14.7): every check, a backup
+    when the last good one is older than NGUON_BACKUP_INTERVAL_DAYS, then the old ones pruned.
+    Any number of workers may run it: the run lock lets one take the backup. The first check
+    waits one interval, so that a restarted process does not back up at every start."""
+    # Its own sessions carry the audit key: the runs are audited.
+    sessionmaker = create_sessionmaker(engine, info=audit_session_info(settings.signing_secret()))
+    service = BackupService(
+        settings, sessionmaker, BackupStore.from_settings(settings), create_storage(settings)
+    )
+    while True:
+        await asyncio.sleep(settings.backup_check_seconds)
+        try:
+            manifest = await service.run_if_due(BACKUP_ACTOR)
+        except Conflict as refusal:  # another process is taking it
+            log.info("backup_skipped", reason=refusal.detail)
+        except Exception:  # recorded as a failed run; the next check tries again
+            log.exception("backup_schedule_failed")
+        else:
+            if manifest is not None:
+                log.info("backup_scheduled", backup=manifest.backup_id, bytes=manifest.size)
+
+
 @asynccontextmanager
 async def running_worker(
     settings: Settings,
@@ -95,8 +126,8 @@ async def running_worker(
     bus: Bus,
     feed: ChangeFeed | None,
 ) -> AsyncIterator[None]:
-    """Relay, webhook consumer, pusher, reconciler and (when configured) the uplink to the
-    central system, for as long as the context is open."""
+    """Relay, webhook consumer, pusher, reconciler, the backup schedule and (when configured)
+    the uplink to the central system, for as long as the context is open."""
     relay = OutboxRelay(
         sessionmaker,
         bus,
@@ -121,5 +152,6 @@ async def running_worker(
         in_background("webhook-pusher", pusher.run),
         in_background("reconciler", lambda: reconcile_forever(sessionmaker, settings)),
         in_background("uplink", uplink.run) if uplink else contextlib.nullcontext(),
+        in_background("backups", lambda: backup_forever(engine, settings)),
     ):
         yield

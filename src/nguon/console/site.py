@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from nguon.console.admin import router as admin_pages
+from nguon.console.backups import router as backup_pages
 from nguon.console.commune import router as commune_pages
 from nguon.console.endpoints import router as session_pages
 from nguon.console.media import router as media_files
@@ -16,5 +17,6 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     review_pages,
     commune_pages,
     admin_pages,
+    backup_pages,
     media_files,
 )

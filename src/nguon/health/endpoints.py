@@ -1,3 +1,4 @@
+from datetime import timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
@@ -5,6 +6,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import Field
 from sqlalchemy import text
 
+from nguon.backups.models import RunStatus
+from nguon.backups.repository import BackupRunRepository
+from nguon.kit.db import utcnow
 from nguon.kit.migrate import current_revision, head_revision
 from nguon.kit.outbox import Outbox
 from nguon.kit.problems import problem
@@ -53,6 +57,7 @@ async def readyz(request: Request) -> Readiness | Response:
         _media_check(request),
         await _uplink_check(request),
         await _bus_check(request),
+        await _backup_check(request),
     ]
     if all(check.ok for check in checks):
         return Readiness(status="ready", checks=checks)
@@ -166,3 +171,29 @@ async def metrics(request: Request) -> Response:
     return Response(
         generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
     )
+
+
+async def _backup_check(request: Request) -> Check:
+    """The last backup's time and status (002 Điều 11.2). Never required: a failed backup is
+    the operator's to act on, not a reason to stop broadcasting. Not ok when the last run
+    failed or the last good one is overdue by a day."""
+    settings = request.app.state.settings
+    try:
+        async with request.app.state.sessionmaker() as session:
+            last, last_good = await BackupRunRepository(session).last_and_last_succeeded()
+    except Exception as exc:  # the database check says what is wrong with the database
+        return Check(
+            name="backups", ok=True, detail=f"unknown: {type(exc).__name__}", required=False
+        )
+    if last is None:
+        return Check(name="backups", ok=True, detail="none taken yet", required=False)
+    detail = f"last {last.backup_id} {last.status} at {last.started_at.isoformat()}"
+    if last.detail:
+        detail += f": {last.detail}"
+    overdue = timedelta(days=settings.backup_interval_days + 1)
+    if last_good is None or utcnow() - last_good.started_at > overdue:
+        detail += "; no good backup within the interval (NGUON_BACKUP_INTERVAL_DAYS)"
+        return Check(name="backups", ok=False, detail=detail, required=False)
+    if last_good is not last:
+        detail += f"; last good {last_good.backup_id} at {last_good.started_at.isoformat()}"
+    return Check(name="backups", ok=last.status != RunStatus.failed, detail=detail, required=False)

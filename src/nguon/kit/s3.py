@@ -144,6 +144,11 @@ class S3Storage:
 
         await self._call(f"upload of {key}", upload)
 
+    async def get_file(self, key: str, target: Path) -> None:
+        await self._call(
+            f"download of {key}", self.client.fget_object, self.bucket, check_key(key), str(target)
+        )
+
     async def delete(self, key: str) -> None:
         # S3 deletes are idempotent: a missing object is no error.
         await self._call(f"delete of {key}", self.client.remove_object, self.bucket, check_key(key))

@@ -239,6 +239,30 @@ class Settings(BaseSettings):
         description="Local time (Asia/Ho_Chi_Minh) after which the previous day's statistics go up",
     )
 
+    # Backups of the database and the media (`nguon.backups`), kept for inspection
+    # (002 Điều 11.2, 14.7; 001 Điều 9.1) and taken monthly by the worker (000/004 Điều 6.5).
+    backup_interval_days: float = Field(
+        default=30, gt=0, le=366, description="How often the worker takes a backup"
+    )
+    backup_retention_days: float = Field(
+        default=183,
+        gt=0,
+        description="Backups older than this are removed after a new one succeeds",
+    )
+    backup_s3_bucket: str | None = Field(
+        default=None,
+        description="Keep backups in this bucket on NGUON_S3_ENDPOINT (its credentials); "
+        "unset means the directory backups in data_dir",
+    )
+    backup_s3_prefix: str = Field(
+        default="backups",
+        pattern=r"^[a-z0-9][a-z0-9._-]*$",
+        description="The key prefix of backups in NGUON_BACKUP_S3_BUCKET",
+    )
+    backup_check_seconds: float = Field(
+        default=3600, gt=0, le=86_400, description="How often the worker sees if a backup is due"
+    )
+
     @property
     def uplink_enabled(self) -> bool:
         return self.central_url is not None

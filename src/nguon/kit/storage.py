@@ -132,6 +132,9 @@ class ObjectStorage(Protocol):
     async def put_growing(self, key: str, source: GrowingFile, content_type: str) -> None:
         """Store a file that is still being written; returns once all of it is stored."""
 
+    async def get_file(self, key: str, target: Path) -> None:
+        """Copy the object into the file `target` (backups read every object this way)."""
+
     async def delete(self, key: str) -> None: ...
 
     async def exists(self, key: str) -> bool: ...
@@ -201,6 +204,13 @@ class LocalStorage:
                 partial.unlink(missing_ok=True)
 
         await asyncio.to_thread(copy)
+
+    async def get_file(self, key: str, target: Path) -> None:
+        source = self.path_of(key)
+        try:
+            await asyncio.to_thread(shutil.copyfile, source, target)
+        except FileNotFoundError as exc:
+            raise StorageError(f"no object {key!r} in {self.root}") from exc
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.path_of(key).unlink, missing_ok=True)
