@@ -15,6 +15,7 @@ from nguon.endpoints.schemas import (
     HeartbeatReport,
     HeartbeatStatus,
     PlaysRecorded,
+    focal_person,
 )
 from nguon.endpoints.service import EndpointService, EndpointState, EndpointView
 from nguon.endpoints.windows import EndpointKind, daily_hours
@@ -55,6 +56,7 @@ def read_model(view: EndpointView) -> EndpointRead:
         daily_hours=daily_hours(endpoint.windows),
         push_url=endpoint.push_url,
         enabled=endpoint.enabled,
+        focal_person=focal_person(endpoint),
         playlist_version=endpoint.playlist_version,
         last_heartbeat=None
         if heartbeat is None
@@ -119,7 +121,9 @@ async def get_endpoint(
 
 
 @router.patch(
-    "/{code}", summary="Change an endpoint: name, position, languages, windows, push URL, on/off"
+    "/{code}",
+    summary="Change an endpoint: name, position, languages, windows, push URL, on/off, focal "
+    "person",
 )
 async def update_endpoint(
     code: Code, body: EndpointUpdate, service: Endpoints, actor: Admin

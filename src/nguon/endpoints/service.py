@@ -25,6 +25,7 @@ from nguon.endpoints.windows import (
 from nguon.identity.credentials import NewApiKey
 from nguon.identity.principal import Principal
 from nguon.identity.service import IdentityService
+from nguon.incidents.watch import IncidentWatch
 from nguon.kit.db import utcnow
 from nguon.kit.errors import Conflict, InvalidInput, NotFound
 from nguon.kit.settings import Settings
@@ -91,6 +92,7 @@ class EndpointService:
         self.deliveries = DeliveryRepository(session)
         self.events = EndpointEvents(session)
         self.areas = AreaService(session)
+        self.watch = IncidentWatch(session)
         self.identity = identity
         self.settings = settings
 
@@ -209,6 +211,7 @@ class EndpointService:
         heartbeat.held_version = held_version(report.playlist_etag)
         heartbeat.message = report.message
         await self.repository.save_heartbeat(heartbeat)
+        await self.watch.heard(endpoint, heartbeat.status, heartbeat.message)
         held = heartbeat.held_version
         if held is not None and held == endpoint.playlist_version:
             await self.deliveries.acknowledge(endpoint.id, held)
@@ -228,6 +231,12 @@ class EndpointService:
             endpoint.windows = windows
         if "push_url" in values:
             endpoint.push_url = str(values.pop("push_url")) if changes.push_url else None
+        if "focal_person" in values:
+            values.pop("focal_person")
+            focal = changes.focal_person
+            endpoint.focal_name = focal.name if focal else None
+            endpoint.focal_phone = focal.phone if focal else None
+            endpoint.focal_organisation = focal.organisation if focal else None
         for name, value in values.items():
             setattr(endpoint, name, value)
         if (endpoint.windows, endpoint.enabled, endpoint.languages) != plays_before:
