@@ -14,6 +14,9 @@ from nguon.endpoints.schemas import (
     HeartbeatRead,
     HeartbeatReport,
     HeartbeatStatus,
+    MaintenanceCreate,
+    MaintenanceLog,
+    MaintenanceRead,
     PlaysRecorded,
     focal_person,
 )
@@ -139,6 +142,31 @@ async def renew_endpoint_key(code: Code, service: Endpoints, actor: Admin) -> En
     endpoint, key = await service.new_key(actor, code)
     read = read_model(await service.view(endpoint))
     return EndpointCreated(**read.model_dump(), api_key=key.key)
+
+
+@router.get(
+    "/{code}/maintenance",
+    summary="An endpoint's maintenance, inspection and repair records, latest first",
+)
+async def list_maintenance(
+    code: Code,
+    service: Endpoints,
+    actor: Annotated[Principal, Depends(READERS)],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> MaintenanceLog:
+    found = await service.maintenance(actor, code, limit)
+    return MaintenanceLog(items=[MaintenanceRead.model_validate(record) for record in found])
+
+
+@router.post(
+    "/{code}/maintenance",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record maintenance, inspection or repair done on an endpoint",
+)
+async def record_maintenance(
+    code: Code, body: MaintenanceCreate, service: Endpoints, actor: Admin
+) -> MaintenanceRead:
+    return MaintenanceRead.model_validate(await service.record_maintenance(actor, code, body))
 
 
 @device_router.get("/me", summary="The calling endpoint's own registration")

@@ -6,7 +6,12 @@ from sqlalchemy import ColumnElement, Select, Table, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from nguon.endpoints.models import Endpoint, EndpointHeartbeat, EndpointPlaylist
+from nguon.endpoints.models import (
+    Endpoint,
+    EndpointHeartbeat,
+    EndpointPlaylist,
+    MaintenanceRecord,
+)
 from nguon.endpoints.windows import EndpointKind
 from nguon.kit.changes import changed
 from nguon.kit.db import insert_rows, one_of, utcnow
@@ -142,3 +147,17 @@ class EndpointRepository:
             )
         )
         return {endpoint_id: version for endpoint_id, version in result.all()}
+
+    async def add_maintenance(self, record: MaintenanceRecord) -> None:
+        self.session.add(record)
+        await self.session.flush()
+
+    async def maintenance_of(self, endpoint_id: int, limit: int) -> Sequence[MaintenanceRecord]:
+        """The endpoint's records, latest day first."""
+        result = await self.session.scalars(
+            select(MaintenanceRecord)
+            .where(MaintenanceRecord.endpoint_id == endpoint_id)
+            .order_by(MaintenanceRecord.day.desc(), MaintenanceRecord.id.desc())
+            .limit(limit)
+        )
+        return result.all()

@@ -1,10 +1,10 @@
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AnyHttpUrl, Field, field_validator
 
-from nguon.endpoints.models import Endpoint
+from nguon.endpoints.models import Endpoint, MaintenanceKind
 from nguon.endpoints.windows import DisplayProfile, EndpointKind, Windows
 from nguon.kit.schemas import RequestModel, ResponseModel, kept_if_omitted, pattern
 
@@ -174,3 +174,33 @@ class EndpointRead(ResponseModel):
 
 class EndpointCreated(EndpointRead):
     api_key: Annotated[str, Field(description="The endpoint's key. Shown this once.")]
+
+
+class MaintenanceCreate(RequestModel):
+    """Maintenance, inspection or repair done on an endpoint (An Giang 004 Điều 4.1c, 6.8; Lai
+    Châu 001 Điều 11.1a)."""
+
+    day: Annotated[date, Field(description="The local day it was done; not after today")]
+    kind: MaintenanceKind
+    performed_by: Annotated[
+        str, Field(min_length=1, max_length=200, description="Who did it: person or company")
+    ]
+    notes: Annotated[str, Field(max_length=5000)] = ""
+    outcome: Annotated[
+        str, Field(max_length=500, description="What it found or left: working, parts ordered…")
+    ] = ""
+
+
+class MaintenanceRead(ResponseModel):
+    id: int
+    day: date
+    kind: MaintenanceKind
+    performed_by: str
+    notes: str
+    outcome: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+class MaintenanceLog(ResponseModel):
+    items: list[MaintenanceRead]

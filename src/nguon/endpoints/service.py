@@ -1,9 +1,11 @@
 """The registry of endpoints: where they stand, what they play, and when."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,11 +13,22 @@ from nguon.areas.levels import AreaLevel
 from nguon.areas.service import AreaService
 from nguon.dispatch.events import EndpointEvents
 from nguon.dispatch.repository import DeliveryRepository
-from nguon.endpoints.models import Endpoint, EndpointHeartbeat, EndpointPlaylist
+from nguon.endpoints.models import (
+    Endpoint,
+    EndpointHeartbeat,
+    EndpointPlaylist,
+    MaintenanceRecord,
+)
 from nguon.endpoints.repository import EndpointRepository
-from nguon.endpoints.schemas import EndpointCreate, EndpointUpdate, HeartbeatReport
+from nguon.endpoints.schemas import (
+    EndpointCreate,
+    EndpointUpdate,
+    HeartbeatReport,
+    MaintenanceCreate,
+)
 from nguon.endpoints.windows import (
     DEFAULT_WINDOWS,
+    LOCAL_TIMEZONE,
     DisplayProfile,
     EndpointKind,
     Windows,
@@ -251,3 +264,26 @@ class EndpointService:
             actor, endpoint.id, f"endpoint {endpoint.code}", area
         )
         return endpoint, key
+
+    async def record_maintenance(
+        self, actor: Principal, code: str, fields: MaintenanceCreate
+    ) -> MaintenanceRecord:
+        """Keep a maintenance, inspection or repair record (An Giang 004 Điều 4.1c, 6.8)."""
+        endpoint = await self.get(actor, code)
+        today = utcnow().astimezone(ZoneInfo(LOCAL_TIMEZONE)).date()
+        if fields.day > today:
+            raise InvalidInput(
+                f"The day {fields.day.isoformat()} is after today ({today.isoformat()}): "
+                "record work once it is done."
+            )
+        record = MaintenanceRecord(
+            endpoint_id=endpoint.id, recorded_by=actor.label, **fields.model_dump()
+        )
+        await self.repository.add_maintenance(record)
+        return record
+
+    async def maintenance(
+        self, actor: Principal, code: str, limit: int
+    ) -> Sequence[MaintenanceRecord]:
+        endpoint = await self.get(actor, code)
+        return await self.repository.maintenance_of(endpoint.id, limit)
