@@ -26,6 +26,7 @@ from nguon.endpoints.schemas import (
     HeartbeatReport,
     MaintenanceCreate,
 )
+from nguon.endpoints.uptime import online_seconds_by_hour
 from nguon.endpoints.windows import (
     DEFAULT_WINDOWS,
     LOCAL_TIMEZONE,
@@ -216,7 +217,16 @@ class EndpointService:
         heartbeat = await self.repository.heartbeat(endpoint.id) or EndpointHeartbeat(
             endpoint_id=endpoint.id
         )
-        heartbeat.received_at = utcnow()
+        now = utcnow()
+        await self.repository.credit_uptime(
+            endpoint.id,
+            online_seconds_by_hour(
+                heartbeat.received_at,  # None for a device never heard from
+                now,
+                timedelta(seconds=self.settings.endpoint_offline_seconds),
+            ),
+        )
+        heartbeat.received_at = now
         heartbeat.status = report.status.value
         heartbeat.volume = report.volume
         heartbeat.current_bulletin_id = report.current_item
