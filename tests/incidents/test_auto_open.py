@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nguon.areas.sources import AreaRecord
 from nguon.audit.models import AuditRecord
+from nguon.audit.service import GENESIS_HASH, plain_hash
 from nguon.endpoints.models import Endpoint, EndpointHeartbeat
 from nguon.identity.roles import Role
 from nguon.incidents.models import IncidentNotice, NoticeStatus
@@ -19,6 +20,7 @@ from nguon.incidents.notifier import IncidentNotifier
 from nguon.incidents.watch import check_audit_chain, watch_silent_endpoints
 from nguon.kit.db import utcnow
 from nguon.kit.settings import Settings
+from tests.commands import nguon
 from tests.conftest import AN_GIANG, PASSWORD, MakeEndpoint, MakeUser, communes_of
 from tests.endpoints.test_heartbeat import beat
 from tests.gateway import Gateway
@@ -204,3 +206,52 @@ async def test_a_broken_audit_chain_opens_a_critical_cyber_incident_once(
     [broken] = await incidents(client, admin)
     assert (broken["kind"], broken["severity"]) == ("cyber", "critical")
     assert str(first) in broken["description"]
+
+
+async def test_nguon_audit_verify_on_a_broken_chain_opens_the_cyber_incident_once(
+    client: AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    admin: dict[str, str],
+    database_url: str,
+) -> None:
+    """Đắk Nông 002 Điều 14.8: the operator's check finds the tampering and reports it."""
+    await client.post("/api/v1/incidents", json={}, headers=admin)  # audited, refused
+    async with sessionmaker() as session:
+        first = await session.scalar(select(func.min(AuditRecord.id)))
+        await session.execute(
+            update(AuditRecord).where(AuditRecord.id == first).values(target="elsewhere")
+        )
+        await session.commit()
+    for _ in range(2):
+        assert nguon(database_url, "audit", "verify").returncode == 1
+    [broken] = await incidents(client, admin, kind="cyber")
+    assert broken["severity"] == "critical"
+    assert broken["status"] == "open"
+
+
+async def test_a_chain_begun_before_the_hub_keyed_it_is_no_incident_but_a_later_edit_is(
+    client: AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    admin: dict[str, str],
+) -> None:
+    """Đắk Nông 002 Điều 14.8: an upgraded hub's plain-hash records wait for `nguon audit
+    rekey`; no alarm for them, and one for a record edited after."""
+    await client.post("/api/v1/incidents", json={}, headers=admin)  # audited, refused
+    async with sessionmaker() as session:
+        trail = (await session.scalars(select(AuditRecord).order_by(AuditRecord.id))).all()
+        previous = GENESIS_HASH
+        for record in trail:
+            record.prev_hash = previous
+            record.hash = previous = plain_hash(record)
+        await session.commit()
+    await client.post("/api/v1/incidents", json={}, headers=admin)  # keyed, after the upgrade
+    assert await check_audit_chain(sessionmaker)  # broken: plain hashes
+    assert await incidents(client, admin) == []
+    async with sessionmaker() as session:
+        last = await session.scalar(select(func.max(AuditRecord.id)))
+        await session.execute(
+            update(AuditRecord).where(AuditRecord.id == last).values(actor="user:someone")
+        )
+        await session.commit()
+    await check_audit_chain(sessionmaker)
+    assert len(await incidents(client, admin, kind="cyber")) == 1

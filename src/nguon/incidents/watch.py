@@ -53,6 +53,7 @@ def local_time(moment: datetime) -> str:
 
 class IncidentWatch:
     def __init__(self, session: AsyncSession) -> None:
+        self.session = session
         self.incidents = IncidentService(session)
         self.repository = self.incidents.repository
 
@@ -120,6 +121,10 @@ class IncidentWatch:
         )
 
     async def audit_chain_broken(self, breaks: Sequence[AuditBreak]) -> Incident | None:
+        """Open the cyber incident of a broken chain, unless one is open or the chain only
+        waits for `nguon audit rekey` after an upgrade."""
+        if await AuditService(self.session).awaits_rekey(breaks):
+            return None
         named = "\n".join(f"#{b.record_id}: {b.reason}" for b in breaks[:BREAKS_NAMED])
         more = len(breaks) - BREAKS_NAMED
         return await self.incidents.open_once(
