@@ -69,12 +69,7 @@ class IncidentView:
             opened_by=incident.opened_by,
             opened_at=incident.opened_at,
             resolved_at=incident.resolved_at,
-            timeline=[
-                TimelineEntryRead(
-                    event=entry.event, actor=entry.actor, at=entry.at, note=entry.note
-                )
-                for entry in incident.timeline
-            ],
+            timeline=[TimelineEntryRead.model_validate(entry) for entry in incident.timeline],
         )
 
 

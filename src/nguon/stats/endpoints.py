@@ -19,6 +19,13 @@ router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
 
 # The people who answer for what was broadcast, and the central system the figures go up to.
 STATS_READERS = Access(Role.admin, Role.editor, Role.viewer, Role.appraiser, Role.central)
+AreaQuery = Annotated[
+    str | None,
+    Query(
+        pattern=pattern(r"^[A-Za-z0-9]{1,16}$", "1 to 16 letters or digits"),
+        description="Administrative unit code",
+    ),
+]
 
 
 @router.get(
@@ -41,13 +48,7 @@ async def get_stats(
     end: Annotated[
         Instant | None, Query(alias="to", description="End of the period (excluded)")
     ] = None,
-    area: Annotated[
-        str | None,
-        Query(
-            pattern=pattern(r"^[A-Za-z0-9]{1,16}$", "1 to 16 letters or digits"),
-            description="Administrative unit code",
-        ),
-    ] = None,
+    area: AreaQuery = None,
 ) -> StatsReport:
     service = StatsService(session, request.app.state.settings)
     return await service.report_for(actor, area, start, end, utcnow())
@@ -74,13 +75,7 @@ async def get_uptime(
     last_day: Annotated[
         date | None, Query(alias="to", description="Last local day, included")
     ] = None,
-    area: Annotated[
-        str | None,
-        Query(
-            pattern=pattern(r"^[A-Za-z0-9]{1,16}$", "1 to 16 letters or digits"),
-            description="Administrative unit code",
-        ),
-    ] = None,
+    area: AreaQuery = None,
 ) -> UptimeReport:
     now = utcnow()
     today = now.astimezone(LOCAL).date()
