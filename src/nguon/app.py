@@ -40,6 +40,7 @@ from nguon.identity.credentials import ApiKeyHasher, TokenCodec
 from nguon.identity.endpoints import router as identity_router
 from nguon.identity.key_cache import API_KEY_CHANGES, ApiKeyCache
 from nguon.identity.repository import ApiKeyRepository
+from nguon.incidents.endpoints import router as incidents_router
 from nguon.kit.changes import ChangeFeed, watching_changes
 from nguon.kit.db import create_engine, create_sessionmaker
 from nguon.kit.heap import settle_heap
@@ -90,6 +91,7 @@ ROUTERS = (
     uplink_router,
     rules_router,
     exports_router,
+    incidents_router,
 )
 # Multipart framing around the largest file the upload route takes.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024

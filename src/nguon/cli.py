@@ -31,6 +31,7 @@ from nguon.identity.credentials import ApiKeyHasher, TokenCodec
 from nguon.identity.principal import AreaScope, Principal
 from nguon.identity.roles import Holder, Role, roles_for, wrong_holder
 from nguon.identity.service import IdentityService
+from nguon.incidents.watch import IncidentWatch
 from nguon.kit.changes import ChangeFeed
 from nguon.kit.db import create_engine, create_sessionmaker
 from nguon.kit.errors import NguonError
@@ -413,6 +414,14 @@ def audit_verify() -> None:
             checked, breaks = await service.verify()
             reached = None if breaks else await service.checkpoint()
             await session.commit()
+            if breaks:
+                # A broken chain is a cyber incident (Đắk Nông 002 Điều 14.8).
+                opened = await IncidentWatch(session).audit_chain_broken(breaks)
+                if opened is not None:
+                    actor = await hub.operator(session)
+                    await hub.commit_audited(
+                        session, actor, "audit verify", f"incident:{opened.id}"
+                    )
             return checked, [f"record {b.record_id}: {b.reason}" for b in breaks], reached
 
     checked, problems, reached = _run(work)

@@ -7,8 +7,15 @@ from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.central.models import CentralAlert, UsedSignature
 from nguon.communes.models import ChairOrder, ProgrammeEntry
 from nguon.dispatch.models import Delivery, Play
-from nguon.endpoints.models import Endpoint, EndpointHeartbeat, EndpointPlaylist
+from nguon.endpoints.models import (
+    Endpoint,
+    EndpointHeartbeat,
+    EndpointPlaylist,
+    EndpointUptime,
+    MaintenanceRecord,
+)
 from nguon.identity.models import ApiKey, User
+from nguon.incidents.models import Incident, IncidentEntry, IncidentNotice
 from nguon.kit.consumers import ProcessedEvent
 from nguon.kit.db import Base
 from nguon.kit.idempotency import IdempotentRequest
@@ -37,7 +44,12 @@ __all__ = [
     "Endpoint",
     "EndpointHeartbeat",
     "EndpointPlaylist",
+    "EndpointUptime",
     "IdempotentRequest",
+    "Incident",
+    "IncidentEntry",
+    "IncidentNotice",
+    "MaintenanceRecord",
     "MediaObject",
     "MediaRendition",
     "Notification",

@@ -18,6 +18,8 @@ from nguon.backups.service import BackupService
 from nguon.backups.store import BackupStore
 from nguon.dispatch.events import ENDPOINT_EVENTS
 from nguon.dispatch.reconciler import Reconciler
+from nguon.incidents.notifier import IncidentNotifier
+from nguon.incidents.watch import check_audit_forever, watch_silent_endpoints
 from nguon.kit.background import in_background
 from nguon.kit.bus import Bus, InProcessBus, KafkaBus, KafkaOptions
 from nguon.kit.changes import ChangeFeed
@@ -87,6 +89,10 @@ async def reconcile_forever(
                 await session.commit()
             if redriven:
                 log.info("deliveries_redriven", deliveries=redriven)
+            # An endpoint silent too long opens one incident (Đắk Nông 002 Điều 16.5).
+            opened = await watch_silent_endpoints(sessionmaker, settings)
+            if opened:
+                log.info("offline_incidents_opened", incidents=opened)
         except Exception:  # the next pass tries again
             log.exception("reconciler_failed")
         await asyncio.sleep(pause)
@@ -126,8 +132,10 @@ async def running_worker(
     bus: Bus,
     feed: ChangeFeed | None,
 ) -> AsyncIterator[None]:
-    """Relay, webhook consumer, pusher, reconciler, the backup schedule and (when configured)
-    the uplink to the central system, for as long as the context is open."""
+    """Relay, webhook consumer, pusher, reconciler (which also opens incidents for silent
+    endpoints), the backup schedule, the audit chain's periodic check and (when configured)
+    the uplink to the central system and the incident webhook, for as long as the context is
+    open."""
     relay = OutboxRelay(
         sessionmaker,
         bus,
@@ -137,6 +145,11 @@ async def running_worker(
     )
     pusher = Pusher(sessionmaker, settings, feed)
     uplink = UplinkSender(sessionmaker, settings, feed) if settings.uplink_enabled else None
+    notifier = (
+        IncidentNotifier(sessionmaker, settings, feed)
+        if settings.incident_webhook_enabled
+        else None
+    )
     async with (
         bus.subscription(
             [settings.kafka_topic_endpoint_events],
@@ -153,5 +166,7 @@ async def running_worker(
         in_background("reconciler", lambda: reconcile_forever(sessionmaker, settings)),
         in_background("uplink", uplink.run) if uplink else contextlib.nullcontext(),
         in_background("backups", lambda: backup_forever(engine, settings)),
+        in_background("incident-notifier", notifier.run) if notifier else contextlib.nullcontext(),
+        in_background("audit-check", lambda: check_audit_forever(sessionmaker, settings)),
     ):
         yield

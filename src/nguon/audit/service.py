@@ -18,7 +18,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.areas.levels import AreaLevel
@@ -237,6 +237,18 @@ class AuditService:
         checkpoint = AuditCheckpoint(at=utcnow(), record_id=record_id, record_hash=record_hash)
         checkpoint.mac = checkpoint_mac(checkpoint, self.key)
         self.session.add(checkpoint)
+
+    async def awaits_rekey(self, breaks: Sequence[AuditBreak]) -> bool:
+        """Whether the only breaks are a chain begun before the hub keyed it: plain-hash
+        records that are the chain's first ones, one after another (what `rekey` takes), not
+        a sign of tampering."""
+        first = await self.session.scalar(select(func.min(AuditRecord.id)))
+        ids = sorted(b.record_id for b in breaks)
+        return (
+            first is not None
+            and all(b.unkeyed for b in breaks)
+            and ids == list(range(first, first + len(ids)))
+        )
 
     async def checkpoint(self) -> tuple[int, str] | None:
         """Mark the newest record as reached; the caller commits. Its id and hash, None on an

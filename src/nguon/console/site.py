@@ -6,6 +6,7 @@ from nguon.console.admin import router as admin_pages
 from nguon.console.backups import router as backup_pages
 from nguon.console.commune import router as commune_pages
 from nguon.console.endpoints import router as session_pages
+from nguon.console.incidents import router as incident_pages
 from nguon.console.media import router as media_files
 from nguon.console.publishing import router as publishing_pages
 from nguon.console.review import router as review_pages
@@ -18,5 +19,6 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     commune_pages,
     admin_pages,
     backup_pages,
+    incident_pages,
     media_files,
 )

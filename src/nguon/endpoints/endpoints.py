@@ -14,7 +14,11 @@ from nguon.endpoints.schemas import (
     HeartbeatRead,
     HeartbeatReport,
     HeartbeatStatus,
+    MaintenanceCreate,
+    MaintenanceLog,
+    MaintenanceRead,
     PlaysRecorded,
+    focal_person,
 )
 from nguon.endpoints.service import EndpointService, EndpointState, EndpointView
 from nguon.endpoints.windows import EndpointKind, daily_hours
@@ -55,6 +59,7 @@ def read_model(view: EndpointView) -> EndpointRead:
         daily_hours=daily_hours(endpoint.windows),
         push_url=endpoint.push_url,
         enabled=endpoint.enabled,
+        focal_person=focal_person(endpoint),
         playlist_version=endpoint.playlist_version,
         last_heartbeat=None
         if heartbeat is None
@@ -119,7 +124,9 @@ async def get_endpoint(
 
 
 @router.patch(
-    "/{code}", summary="Change an endpoint: name, position, languages, windows, push URL, on/off"
+    "/{code}",
+    summary="Change an endpoint: name, position, languages, windows, push URL, on/off, focal "
+    "person",
 )
 async def update_endpoint(
     code: Code, body: EndpointUpdate, service: Endpoints, actor: Admin
@@ -135,6 +142,31 @@ async def renew_endpoint_key(code: Code, service: Endpoints, actor: Admin) -> En
     endpoint, key = await service.new_key(actor, code)
     read = read_model(await service.view(endpoint))
     return EndpointCreated(**read.model_dump(), api_key=key.key)
+
+
+@router.get(
+    "/{code}/maintenance",
+    summary="An endpoint's maintenance, inspection and repair records, latest first",
+)
+async def list_maintenance(
+    code: Code,
+    service: Endpoints,
+    actor: Annotated[Principal, Depends(READERS)],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> MaintenanceLog:
+    found = await service.maintenance(actor, code, limit)
+    return MaintenanceLog(items=[MaintenanceRead.model_validate(record) for record in found])
+
+
+@router.post(
+    "/{code}/maintenance",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record maintenance, inspection or repair done on an endpoint",
+)
+async def record_maintenance(
+    code: Code, body: MaintenanceCreate, service: Endpoints, actor: Admin
+) -> MaintenanceRead:
+    return MaintenanceRead.model_validate(await service.record_maintenance(actor, code, body))
 
 
 @device_router.get("/me", summary="The calling endpoint's own registration")

@@ -1,6 +1,7 @@
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, Enum, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Date, Enum, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nguon.endpoints.windows import DisplayProfile, EndpointKind, Windows
@@ -40,6 +41,10 @@ class Endpoint(Base):
     push_url: Mapped[str | None] = mapped_column(String(500))
     push_secret_generation: Mapped[int] = mapped_column(Integer, default=0)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The person on the spot the department calls about it (An Giang 004 Điều 7.4).
+    focal_name: Mapped[str | None] = mapped_column(String(200))
+    focal_phone: Mapped[str | None] = mapped_column(String(32))
+    focal_organisation: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     playlist: Mapped["EndpointPlaylist"] = relationship(
@@ -82,3 +87,49 @@ class EndpointHeartbeat(Base):
     # The playlist version read from the ETag the device holds; None when it holds none we gave.
     held_version: Mapped[int | None] = mapped_column(Integer)
     message: Mapped[str | None] = mapped_column(String(500))
+
+
+class EndpointUptime(Base):
+    """How long an endpoint was heard from in one hour (UTC): heartbeats compacted, so that
+    uptime over any period is a sum of a few rows per endpoint and day."""
+
+    __tablename__ = "endpoint_uptime"
+
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True
+    )
+    hour: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True, index=True)
+    seconds_online: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MaintenanceKind(StrEnum):
+    maintenance = "maintenance"
+    inspection = "inspection"
+    repair = "repair"
+
+
+class MaintenanceRecord(Base):
+    """Maintenance, inspection or repair of an endpoint (An Giang 004 Điều 4.1c, 6.8; Lai Châu
+    001 Điều 11.1a)."""
+
+    __tablename__ = "endpoint_maintenance"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("endpoints.id", ondelete="CASCADE"), index=True
+    )
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[MaintenanceKind] = mapped_column(
+        Enum(
+            MaintenanceKind,
+            native_enum=False,
+            length=16,
+            create_constraint=True,
+            name="maintenance_kind",
+        )
+    )
+    performed_by: Mapped[str] = mapped_column(String(200))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(String(500), default="")
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

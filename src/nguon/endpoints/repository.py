@@ -2,11 +2,18 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from nguon.endpoints.models import Endpoint, EndpointHeartbeat, EndpointPlaylist
+from nguon.endpoints.models import (
+    Endpoint,
+    EndpointHeartbeat,
+    EndpointPlaylist,
+    EndpointUptime,
+    MaintenanceRecord,
+)
 from nguon.endpoints.windows import DisplayProfile, EndpointKind
 from nguon.kit.changes import changed
 from nguon.kit.db import insert_rows, one_of, utcnow
@@ -160,3 +167,61 @@ class EndpointRepository:
             )
         )
         return {endpoint_id: version for endpoint_id, version in result.all()}
+
+    async def add_maintenance(self, record: MaintenanceRecord) -> None:
+        self.session.add(record)
+        await self.session.flush()
+
+    async def maintenance_of(self, endpoint_id: int, limit: int) -> Sequence[MaintenanceRecord]:
+        """The endpoint's records, latest day first."""
+        result = await self.session.scalars(
+            select(MaintenanceRecord)
+            .where(MaintenanceRecord.endpoint_id == endpoint_id)
+            .order_by(MaintenanceRecord.day.desc(), MaintenanceRecord.id.desc())
+            .limit(limit)
+        )
+        return result.all()
+
+    async def credit_uptime(self, endpoint_id: int, seconds_by_hour: dict[datetime, int]) -> None:
+        """Add online seconds to the endpoint's hours, creating the hours not stored yet."""
+        if not seconds_by_hour:
+            return
+        dialect = self.session.get_bind().dialect.name
+        insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert_into(EndpointUptime).values(
+            [
+                {"endpoint_id": endpoint_id, "hour": hour, "seconds_online": seconds}
+                for hour, seconds in seconds_by_hour.items()
+            ]
+        )
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[EndpointUptime.endpoint_id, EndpointUptime.hour],
+                set_={
+                    "seconds_online": EndpointUptime.seconds_online
+                    + statement.excluded.seconds_online
+                },
+            )
+        )
+
+    async def uptime_in(
+        self, area_path: str, start: datetime, end: datetime
+    ) -> Sequence[tuple[Endpoint, int]]:
+        """Every endpoint below the area, with its online seconds in [start, end) (whole
+        hours: the period's bounds are local midnights)."""
+        online = (
+            select(
+                EndpointUptime.endpoint_id,
+                func.sum(EndpointUptime.seconds_online).label("seconds"),
+            )
+            .where(EndpointUptime.hour >= start, EndpointUptime.hour < end)
+            .group_by(EndpointUptime.endpoint_id)
+            .subquery()
+        )
+        result = await self.session.execute(
+            select(Endpoint, func.coalesce(online.c.seconds, 0))
+            .outerjoin(online, online.c.endpoint_id == Endpoint.id)
+            .where(Endpoint.area_path.startswith(area_path, autoescape=True))
+            .order_by(Endpoint.area_code, Endpoint.code)
+        )
+        return [(endpoint, int(seconds)) for endpoint, seconds in result.all()]

@@ -1,9 +1,10 @@
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AnyHttpUrl, Field, field_validator
 
+from nguon.endpoints.models import Endpoint, MaintenanceKind
 from nguon.endpoints.windows import DisplayProfile, EndpointKind, Windows
 from nguon.kit.schemas import RequestModel, ResponseModel, kept_if_omitted, pattern
 
@@ -51,6 +52,39 @@ class EndpointCreate(RequestModel):
     _push_url = field_validator("push_url")(check_push_url)
 
 
+Phone = Annotated[
+    str,
+    Field(
+        pattern=pattern(r"^\+?[0-9][0-9 .-]{5,30}$", "a phone number: digits, spaces, '.', '-'"),
+        examples=["0296 3852 123"],
+    ),
+]
+
+
+class FocalPerson(RequestModel):
+    """Who the department calls about an endpoint (An Giang 004 Điều 7.4)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    phone: Phone
+    organisation: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class FocalPersonRead(ResponseModel):
+    name: str
+    phone: str
+    organisation: str
+
+
+def focal_person(endpoint: Endpoint) -> FocalPersonRead | None:
+    if endpoint.focal_name is None:
+        return None
+    return FocalPersonRead(
+        name=endpoint.focal_name,
+        phone=endpoint.focal_phone or "",
+        organisation=endpoint.focal_organisation or "",
+    )
+
+
 class EndpointUpdate(RequestModel):
     name: Annotated[str, Field(min_length=1, max_length=200)] = kept_if_omitted()
     latitude: Latitude | None = None
@@ -59,6 +93,9 @@ class EndpointUpdate(RequestModel):
     windows: Windows | None = None  # null: the defaults of the kind and profile
     push_url: AnyHttpUrl | None = None
     enabled: bool = kept_if_omitted()
+    focal_person: Annotated[
+        FocalPerson | None, Field(description="null: nobody is named any more")
+    ] = None
 
     _push_url = field_validator("push_url")(check_push_url)
 
@@ -122,6 +159,7 @@ class EndpointRead(ResponseModel):
     daily_hours: dict[str, float]
     push_url: str | None
     enabled: bool
+    focal_person: FocalPersonRead | None = None
     playlist_version: int
     last_heartbeat: HeartbeatRead | None
     online: Annotated[
@@ -136,3 +174,33 @@ class EndpointRead(ResponseModel):
 
 class EndpointCreated(EndpointRead):
     api_key: Annotated[str, Field(description="The endpoint's key. Shown this once.")]
+
+
+class MaintenanceCreate(RequestModel):
+    """Maintenance, inspection or repair done on an endpoint (An Giang 004 Điều 4.1c, 6.8; Lai
+    Châu 001 Điều 11.1a)."""
+
+    day: Annotated[date, Field(description="The local day it was done; not after today")]
+    kind: MaintenanceKind
+    performed_by: Annotated[
+        str, Field(min_length=1, max_length=200, description="Who did it: person or company")
+    ]
+    notes: Annotated[str, Field(max_length=5000)] = ""
+    outcome: Annotated[
+        str, Field(max_length=500, description="What it found or left: working, parts ordered…")
+    ] = ""
+
+
+class MaintenanceRead(ResponseModel):
+    id: int
+    day: date
+    kind: MaintenanceKind
+    performed_by: str
+    notes: str
+    outcome: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+class MaintenanceLog(ResponseModel):
+    items: list[MaintenanceRead]

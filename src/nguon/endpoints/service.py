@@ -1,9 +1,11 @@
 """The registry of endpoints: where they stand, what they play, and when."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,11 +14,23 @@ from nguon.areas.models import Area
 from nguon.areas.service import AreaService
 from nguon.dispatch.events import EndpointEvents
 from nguon.dispatch.repository import DeliveryRepository
-from nguon.endpoints.models import Endpoint, EndpointHeartbeat, EndpointPlaylist
+from nguon.endpoints.models import (
+    Endpoint,
+    EndpointHeartbeat,
+    EndpointPlaylist,
+    MaintenanceRecord,
+)
 from nguon.endpoints.repository import EndpointRepository
-from nguon.endpoints.schemas import EndpointCreate, EndpointUpdate, HeartbeatReport
+from nguon.endpoints.schemas import (
+    EndpointCreate,
+    EndpointUpdate,
+    HeartbeatReport,
+    MaintenanceCreate,
+)
+from nguon.endpoints.uptime import online_seconds_by_hour
 from nguon.endpoints.windows import (
     DEFAULT_WINDOWS,
+    LOCAL_TIMEZONE,
     DisplayProfile,
     EndpointKind,
     Windows,
@@ -27,6 +41,7 @@ from nguon.endpoints.windows import (
 from nguon.identity.credentials import NewApiKey
 from nguon.identity.principal import Principal
 from nguon.identity.service import IdentityService
+from nguon.incidents.watch import IncidentWatch
 from nguon.kit.db import utcnow
 from nguon.kit.errors import Conflict, InvalidInput, NotFound
 from nguon.kit.settings import Settings
@@ -95,6 +110,7 @@ class EndpointService:
         self.events = EndpointEvents(session)
         self.areas = AreaService(session)
         self.rules = RuleService(session, settings)
+        self.watch = IncidentWatch(session)
         self.identity = identity
         self.settings = settings
 
@@ -202,7 +218,16 @@ class EndpointService:
         heartbeat = await self.repository.heartbeat(endpoint.id) or EndpointHeartbeat(
             endpoint_id=endpoint.id
         )
-        heartbeat.received_at = utcnow()
+        now = utcnow()
+        await self.repository.credit_uptime(
+            endpoint.id,
+            online_seconds_by_hour(
+                heartbeat.received_at,  # None for a device never heard from
+                now,
+                timedelta(seconds=self.settings.endpoint_offline_seconds),
+            ),
+        )
+        heartbeat.received_at = now
         heartbeat.status = report.status.value
         heartbeat.volume = report.volume
         heartbeat.current_bulletin_id = report.current_item
@@ -210,6 +235,7 @@ class EndpointService:
         heartbeat.held_version = held_version(report.playlist_etag)
         heartbeat.message = report.message
         await self.repository.save_heartbeat(heartbeat)
+        await self.watch.heard(endpoint, heartbeat.status, heartbeat.message)
         held = heartbeat.held_version
         if held is not None and held == endpoint.playlist_version:
             await self.deliveries.acknowledge(endpoint.id, held)
@@ -231,6 +257,12 @@ class EndpointService:
             endpoint.windows = windows
         if "push_url" in values:
             endpoint.push_url = str(values.pop("push_url")) if changes.push_url else None
+        if "focal_person" in values:
+            values.pop("focal_person")
+            focal = changes.focal_person
+            endpoint.focal_name = focal.name if focal else None
+            endpoint.focal_phone = focal.phone if focal else None
+            endpoint.focal_organisation = focal.organisation if focal else None
         for name, value in values.items():
             setattr(endpoint, name, value)
         if (endpoint.windows, endpoint.enabled, endpoint.languages) != plays_before:
@@ -245,3 +277,26 @@ class EndpointService:
             actor, endpoint.id, f"endpoint {endpoint.code}", area
         )
         return endpoint, key
+
+    async def record_maintenance(
+        self, actor: Principal, code: str, fields: MaintenanceCreate
+    ) -> MaintenanceRecord:
+        """Keep a maintenance, inspection or repair record (An Giang 004 Điều 4.1c, 6.8)."""
+        endpoint = await self.get(actor, code)
+        today = utcnow().astimezone(ZoneInfo(LOCAL_TIMEZONE)).date()
+        if fields.day > today:
+            raise InvalidInput(
+                f"The day {fields.day.isoformat()} is after today ({today.isoformat()}): "
+                "record work once it is done."
+            )
+        record = MaintenanceRecord(
+            endpoint_id=endpoint.id, recorded_by=actor.label, **fields.model_dump()
+        )
+        await self.repository.add_maintenance(record)
+        return record
+
+    async def maintenance(
+        self, actor: Principal, code: str, limit: int
+    ) -> Sequence[MaintenanceRecord]:
+        endpoint = await self.get(actor, code)
+        return await self.repository.maintenance_of(endpoint.id, limit)

@@ -24,6 +24,7 @@ from nguon.identity.models import ApiKey, User
 from nguon.identity.principal import AreaScope, Principal
 from nguon.identity.repository import ApiKeyRepository, UserRepository
 from nguon.identity.roles import Holder, Role, wrong_holder
+from nguon.incidents.watch import IncidentWatch
 from nguon.kit.changes import changed
 from nguon.kit.db import utcnow
 from nguon.kit.errors import Conflict, InvalidInput, NotFound, Unauthenticated
@@ -86,8 +87,9 @@ class IdentityService:
         # Argon2 takes a CPU for a good part of a second: in a thread, the other requests go on.
         known_hash = user.password_hash if user else None
         if not await asyncio.to_thread(verify_password, known_hash, password) or user is None:
-            if user is not None:
-                self._count_failure(user, now)
+            if user is not None and self._count_failure(user, now):
+                # A lock is what a password-guessing run looks like (Đắk Nông 002 Điều 14.8).
+                await IncidentWatch(self.session).account_locked(user, now + LOCKOUT_PERIOD)
             raise LoginRefused("Unknown username or wrong password.")
         if not user.active:
             raise LoginRefused("This account is disabled.")
@@ -99,11 +101,14 @@ class IdentityService:
         return self.tokens.issue(user.id, user.token_version), principal
 
     @staticmethod
-    def _count_failure(user: User, now: datetime) -> None:
+    def _count_failure(user: User, now: datetime) -> bool:
+        """Count a failed sign-in; returns whether it locked the account."""
         user.failed_logins += 1
-        if user.failed_logins >= LOCKOUT_THRESHOLD:
-            user.locked_until = now + LOCKOUT_PERIOD
-            user.failed_logins = 0
+        if user.failed_logins < LOCKOUT_THRESHOLD:
+            return False
+        user.locked_until = now + LOCKOUT_PERIOD
+        user.failed_logins = 0
+        return True
 
     async def principal_from_token(self, token: str) -> Principal:
         claims = self.tokens.read(token)

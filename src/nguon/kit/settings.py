@@ -263,6 +263,39 @@ class Settings(BaseSettings):
         default=3600, gt=0, le=86_400, description="How often the worker sees if a backup is due"
     )
 
+    # Incidents (`nguon.incidents`): when the hub opens one itself, and where it tells the
+    # department.
+    incident_offline_seconds: int = Field(
+        default=900,
+        ge=10,
+        le=7 * 86_400,
+        description="An enabled endpoint silent for longer than this opens a technical incident",
+    )
+    incident_webhook_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/@]+(/\S*)?$",
+        description="The department's URL each incident opened and resolved is POSTed to; "
+        "unset: incidents are kept and sent once it is set",
+    )
+    incident_webhook_secret: SecretStr | None = Field(
+        default=None, description="Signs the incident webhooks (required with the URL)"
+    )
+    incident_webhook_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    incident_retry_seconds: float = Field(
+        default=10, gt=0, description="The first wait before an incident webhook is retried"
+    )
+    incident_retry_max_seconds: float = Field(default=1800, gt=0)
+    audit_check_seconds: float = Field(
+        default=3600,
+        gt=0,
+        le=7 * 86_400,
+        description="How often the worker checks the audit chain (a break opens an incident)",
+    )
+
+    @property
+    def incident_webhook_enabled(self) -> bool:
+        return self.incident_webhook_url is not None
+
     @property
     def uplink_enabled(self) -> bool:
         return self.central_url is not None
@@ -281,6 +314,12 @@ class Settings(BaseSettings):
     def _uplink_is_signed(self) -> "Settings":
         if self.central_url is not None and self.central_key is None:
             raise ValueError("NGUON_CENTRAL_URL needs NGUON_CENTRAL_KEY to sign what goes up")
+        return self
+
+    @model_validator(mode="after")
+    def _incident_webhook_is_signed(self) -> "Settings":
+        if self.incident_webhook_url is not None and self.incident_webhook_secret is None:
+            raise ValueError("NGUON_INCIDENT_WEBHOOK_URL needs NGUON_INCIDENT_WEBHOOK_SECRET")
         return self
 
     @model_validator(mode="after")
