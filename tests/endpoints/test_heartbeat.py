@@ -1,5 +1,6 @@
 """Devices report in: their status, and the playlist they hold."""
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -91,6 +92,19 @@ async def test_the_last_heartbeat_is_kept_and_shown(
     assert (last["status"], last["volume"], last["current_item"]) == ("fault", None, None)
     assert last["message"] == "mất điện lưới, chạy ắc quy"
     assert me.json()["playlist_version"] == version
+
+
+async def test_a_devices_first_heartbeats_arriving_together_are_all_taken(
+    client: AsyncClient, admin: dict[str, str], make_endpoint: MakeEndpoint, commune: str
+) -> None:
+    """A device back on the network sends the heartbeats it queued at once; none is refused
+    for racing the others to create its record, and one of them is the last word kept."""
+    device = await make_endpoint("HB-BURST", "radio", commune)
+    volumes = range(10, 70, 10)
+    await asyncio.gather(*(beat(client, device, volume=volume) for volume in volumes))
+    shown = await endpoint(client, admin, "HB-BURST")
+    assert shown["online"] is True
+    assert shown["last_heartbeat"]["volume"] in volumes
 
 
 async def test_offline_lists_the_silent_endpoints(

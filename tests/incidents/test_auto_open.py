@@ -1,6 +1,7 @@
 """Incidents the hub opens by itself, and the department told of each once (Đắk Nông 002
 Điều 11.4, 16.5, 17; An Giang 004 Điều 7.2)."""
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -164,6 +165,20 @@ async def test_a_heartbeat_reporting_a_fault_opens_one_incident_until_the_device
     [fixed] = await incidents(client, admin)
     assert fixed["status"] == "resolved"
     assert fixed["timeline"][-1]["actor"] == "system"
+
+
+async def test_heartbeats_reporting_one_fault_at_once_all_succeed_and_open_one_incident(
+    client: AsyncClient,
+    admin: dict[str, str],
+    make_endpoint: MakeEndpoint,
+    commune: str,
+) -> None:
+    """Đắk Nông 002 Điều 11.4: a device that repeats its fault report (several heartbeats in
+    flight at once, as after a reconnect) has one incident, and no heartbeat is refused."""
+    device = await make_endpoint("INC-FAULT-RACE", "radio", commune)
+    await asyncio.gather(*(beat(client, device, status="fault") for _ in range(6)))
+    [fault] = await incidents(client, admin)
+    assert (fault["status"], fault["severity"]) == ("open", "high")
 
 
 async def test_an_account_locked_by_failed_sign_ins_opens_one_cyber_incident(

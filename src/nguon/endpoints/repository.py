@@ -3,7 +3,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, Table, func, insert, or_, select, update
+from sqlalchemy import inspect as sqlalchemy_inspect
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -97,9 +99,28 @@ class EndpointRepository:
     async def heartbeat(self, endpoint_id: int) -> EndpointHeartbeat | None:
         return await self.session.get(EndpointHeartbeat, endpoint_id)
 
-    async def save_heartbeat(self, heartbeat: EndpointHeartbeat) -> None:
-        self.session.add(heartbeat)
-        await self.session.flush()
+    async def save_heartbeat(self, heartbeat: EndpointHeartbeat) -> EndpointHeartbeat:
+        """Store the device's last word; returns the stored row. A device's first heartbeats
+        can arrive together (a reconnect sends what it queued): the one that loses the race to
+        create the row writes its report over the winner's instead of failing."""
+        if sqlalchemy_inspect(heartbeat).persistent:
+            await self.session.flush()
+            return heartbeat
+        try:
+            async with self.session.begin_nested():
+                self.session.add(heartbeat)
+        except IntegrityError:
+            stored = await self.session.get(
+                EndpointHeartbeat, heartbeat.endpoint_id, populate_existing=True
+            )
+            if stored is None:
+                raise
+            for column in sqlalchemy_inspect(EndpointHeartbeat).column_attrs:
+                if column.key != "endpoint_id":
+                    setattr(stored, column.key, getattr(heartbeat, column.key))
+            await self.session.flush()
+            return stored
+        return heartbeat
 
     async def add(self, endpoint: Endpoint) -> None:
         self.session.add(endpoint)

@@ -234,7 +234,7 @@ class EndpointService:
         heartbeat.playlist_etag = report.playlist_etag
         heartbeat.held_version = held_version(report.playlist_etag)
         heartbeat.message = report.message
-        await self.repository.save_heartbeat(heartbeat)
+        heartbeat = await self.repository.save_heartbeat(heartbeat)
         await self.watch.heard(endpoint, heartbeat.status, heartbeat.message)
         held = heartbeat.held_version
         if held is not None and held == endpoint.playlist_version:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.areas.levels import AreaLevel
@@ -272,19 +273,28 @@ class IncidentService:
         area: Area,
         endpoints: Sequence[Endpoint] = (),
     ) -> Incident | None:
-        """Open an incident for `cause` unless one is open for it; returns the new one."""
+        """Open an incident for `cause` unless one is open for it; returns the new one.
+        Two requests or workers that see the same cause at once (two heartbeats of a device,
+        two workers' passes) race on the unique index of open causes: the loser's savepoint
+        is undone and it opens nothing, instead of failing its request."""
         if await self.repository.open_with_cause(cause) is not None:
             return None
-        return await self.open(
-            SYSTEM,
-            kind=kind,
-            severity=severity,
-            title=title,
-            description=description,
-            area=area,
-            endpoints=endpoints,
-            cause=cause,
-        )
+        try:
+            async with self.repository.session.begin_nested():
+                return await self.open(
+                    SYSTEM,
+                    kind=kind,
+                    severity=severity,
+                    title=title,
+                    description=description,
+                    area=area,
+                    endpoints=endpoints,
+                    cause=cause,
+                )
+        except IntegrityError:
+            if await self.repository.open_with_cause(cause) is None:
+                raise
+            return None
 
     async def resolve(self, incident: Incident, note: str) -> None:
         """Resolve an incident the hub opened, as the hub."""

@@ -66,8 +66,8 @@ class IncidentWatch:
         for endpoint in silent:
             if offline_cause(endpoint.id) in already:
                 continue
-            incident = await self.incidents.open(
-                "system",
+            incident = await self.incidents.open_once(
+                offline_cause(endpoint.id),
                 kind=IncidentKind.technical,
                 severity=Severity.high,
                 title=f"Thiết bị {endpoint.code} mất kết nối",
@@ -75,9 +75,9 @@ class IncidentWatch:
                 f"từ trước {local_time(silent_since)}.",
                 area=await self.incidents.area_of(endpoint),
                 endpoints=[endpoint],
-                cause=offline_cause(endpoint.id),
             )
-            opened.append(incident)
+            if incident is not None:
+                opened.append(incident)
         return opened
 
     async def heard(self, endpoint: Endpoint, status: str, message: str | None) -> None:
@@ -98,15 +98,14 @@ class IncidentWatch:
                 await self.incidents.resolve(fault, "Thiết bị báo hoạt động bình thường.")
             return
         if fault is None:
-            await self.incidents.open(
-                "system",
+            await self.incidents.open_once(
+                fault_cause(endpoint.id),
                 kind=IncidentKind.technical,
                 severity=Severity.high if status == "fault" else Severity.medium,
                 title=f"Thiết bị {endpoint.code} báo lỗi ({status})",
                 description=message or "",
                 area=await self.incidents.area_of(endpoint),
                 endpoints=[endpoint],
-                cause=fault_cause(endpoint.id),
             )
 
     async def account_locked(self, user: User, until: datetime) -> Incident | None:
