@@ -4,6 +4,7 @@ from nguon.areas.models import Area
 from nguon.audit.models import AuditCheckpoint, AuditRecord
 from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.central.models import CentralAlert, UsedSignature
+from nguon.commands.models import EndpointCommand
 from nguon.communes.models import ChairOrder, ProgrammeEntry
 from nguon.dispatch.models import Delivery, Play
 from nguon.endpoints.models import Endpoint, EndpointHeartbeat, EndpointPlaylist
@@ -31,6 +32,7 @@ __all__ = [
     "ChairOrder",
     "Delivery",
     "Endpoint",
+    "EndpointCommand",
     "EndpointHeartbeat",
     "EndpointPlaylist",
     "IdempotentRequest",

@@ -13,6 +13,8 @@ from datetime import timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from nguon.commands.mqtt import MqttChannel
+from nguon.commands.pusher import CommandPusher
 from nguon.dispatch.events import ENDPOINT_EVENTS
 from nguon.dispatch.reconciler import Reconciler
 from nguon.kit.background import in_background
@@ -28,6 +30,7 @@ from nguon.uplink.sender import UplinkSender
 log = structlog.get_logger()
 
 WEBHOOK_CONSUMER = "webhooks"
+MQTT_CONSUMER = "mqtt"
 
 
 def bus_topics(settings: Settings) -> dict[str, str]:
@@ -88,6 +91,21 @@ async def reconcile_forever(
 
 
 @asynccontextmanager
+async def mqtt_channel(settings: Settings, bus: Bus, mqtt: MqttChannel) -> AsyncIterator[None]:
+    """The MQTT channel: connected to the broker, and relaying endpoint events to radios (one
+    worker of the group relays each event)."""
+    async with (
+        in_background("mqtt-channel", mqtt.run),
+        bus.subscription(
+            [settings.kafka_topic_endpoint_events],
+            f"{settings.kafka_consumer_group}-{MQTT_CONSUMER}",
+            mqtt.relay,
+        ),
+    ):
+        yield
+
+
+@asynccontextmanager
 async def running_worker(
     settings: Settings,
     engine: AsyncEngine,
@@ -95,8 +113,9 @@ async def running_worker(
     bus: Bus,
     feed: ChangeFeed | None,
 ) -> AsyncIterator[None]:
-    """Relay, webhook consumer, pusher, reconciler and (when configured) the uplink to the
-    central system, for as long as the context is open."""
+    """Relay, webhook consumer, pusher, reconciler, command pusher and (when configured) the
+    uplink to the central system and the MQTT channel to radios, for as long as the context
+    is open."""
     relay = OutboxRelay(
         sessionmaker,
         bus,
@@ -106,6 +125,8 @@ async def running_worker(
     )
     pusher = Pusher(sessionmaker, settings, feed)
     uplink = UplinkSender(sessionmaker, settings, feed) if settings.uplink_enabled else None
+    commands = CommandPusher(sessionmaker, settings, feed)
+    mqtt = MqttChannel(settings, sessionmaker) if settings.mqtt_enabled else None
     async with (
         bus.subscription(
             [settings.kafka_topic_endpoint_events],
@@ -121,5 +142,7 @@ async def running_worker(
         in_background("webhook-pusher", pusher.run),
         in_background("reconciler", lambda: reconcile_forever(sessionmaker, settings)),
         in_background("uplink", uplink.run) if uplink else contextlib.nullcontext(),
+        in_background("command-pusher", commands.run),
+        mqtt_channel(settings, bus, mqtt) if mqtt else contextlib.nullcontext(),
     ):
         yield

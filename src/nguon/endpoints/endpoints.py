@@ -55,6 +55,7 @@ def read_model(view: EndpointView) -> EndpointRead:
         daily_hours=daily_hours(endpoint.windows),
         push_url=endpoint.push_url,
         enabled=endpoint.enabled,
+        switched_off=endpoint.switched_off,
         playlist_version=endpoint.playlist_version,
         last_heartbeat=None
         if heartbeat is None

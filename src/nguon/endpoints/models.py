@@ -40,6 +40,9 @@ class Endpoint(Base):
     push_url: Mapped[str | None] = mapped_column(String(500))
     push_secret_generation: Mapped[int] = mapped_column(Integer, default=0)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Switched off from the hub (a `switch_off` command): it plays only emergencies. Apart
+    # from `enabled`, which takes an endpoint out of service altogether (nguon.commands.service).
+    switched_off: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     playlist: Mapped["EndpointPlaylist"] = relationship(

@@ -122,6 +122,12 @@ class EndpointRead(ResponseModel):
     daily_hours: dict[str, float]
     push_url: str | None
     enabled: bool
+    switched_off: Annotated[
+        bool,
+        Field(
+            description="Switched off from the hub (a switch_off command): plays only emergencies"
+        ),
+    ] = False
     playlist_version: int
     last_heartbeat: HeartbeatRead | None
     online: Annotated[
