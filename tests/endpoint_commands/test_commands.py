@@ -353,3 +353,106 @@ async def test_a_cluster_is_switched_off_at_once_across_an_area(
     ).status_code == 403
     sent = await client.post("/api/v1/commands", json=radios, headers=parties["editor"])
     assert [item["endpoint"] for item in sent.json()["items"]] == [RADIO]
+
+
+async def test_a_radio_on_mqtt_hears_emergencies_and_playlist_changes(
+    mqtt_hub: MqttHub, parties: dict[str, Any]
+) -> None:
+    """002 Điều 8.1: an emergency is for playing at once; the radio hears it as such."""
+    commune = parties["commune"]
+    async for radio in radio_on_mqtt(mqtt_hub, parties):
+        ordinary = await publish(mqtt_hub.http, parties, text_bulletin(commune))
+        emergency = await publish(
+            mqtt_hub.http, parties, text_bulletin(commune, priority="emergency")
+        )
+        heard: dict[str, str] = {}
+        async with asyncio.timeout(WAIT_SECONDS):
+            async for message in radio.client.messages:
+                said = genuine(radio.secret, bytes(message.payload))  # type: ignore[arg-type]
+                heard[said["bulletin"]["id"]] = said["type"]
+                if len(heard) == 2:
+                    break
+        assert heard == {ordinary: "playlist-changed", emergency: "emergency"}
+
+
+async def test_a_radio_s_heartbeat_over_mqtt_is_its_last_word(
+    mqtt_hub: MqttHub, parties: dict[str, Any]
+) -> None:
+    async for radio in radio_on_mqtt(mqtt_hub, parties):
+        beat = envelope(radio.secret, {"status": "degraded", "volume": 40, "message": "loa 2"})
+        await radio.client.publish(f"{radio.topic}/heartbeats", beat, qos=1)
+        async with asyncio.timeout(WAIT_SECONDS):
+            while True:
+                shown = await mqtt_hub.http.get(
+                    f"/api/v1/endpoints/{RADIO}", headers=parties["editor"]
+                )
+                if (last := shown.json()["last_heartbeat"]) is not None:
+                    break
+                await asyncio.sleep(0.05)
+        assert (last["status"], last["volume"], last["message"]) == ("degraded", 40, "loa 2")
+        assert shown.json()["online"] is True
+
+
+class BrokerLink:
+    """A TCP link between the hub and the broker that a test can cut, as a network does."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.connections = 0
+        self._writers: list[asyncio.StreamWriter] = []
+
+    async def _carry(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        upstream_reader, upstream_writer = await asyncio.open_connection(MQTT_HOST, MQTT_PORT)
+        self._writers += [writer, upstream_writer]
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+    def cut(self) -> None:
+        for writer in self._writers:
+            writer.close()
+        self._writers.clear()
+
+    async def serve(self) -> asyncio.Server:
+        return await asyncio.start_server(self._carry, MQTT_HOST, self.port)
+
+
+async def test_the_hub_reconnects_when_the_broker_goes_away(
+    settings: Settings, parties: dict[str, Any]
+) -> None:
+    link = BrokerLink()
+    server = await link.serve()
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    try:
+        async for http in served(
+            settings,
+            mqtt_url=f"mqtt://{MQTT_HOST}:{link.port}",
+            mqtt_topic_prefix=prefix,
+            command_repush_seconds=0.5,
+        ):
+            hub = MqttHub(http, prefix)
+            async for radio in radio_on_mqtt(hub, parties):
+                first = await send(http, parties["editor"], {"command": "fetch_now"})
+                await radio.answer((await radio.next_command())["command"]["id"])
+                await command_status(http, parties, "acked")
+                link.cut()
+                second = await send(http, parties["editor"], {"command": "restart"})
+                heard = await radio.next_command()
+                while heard["command"]["id"] != second.json()["id"]:
+                    heard = await radio.next_command()
+                await radio.answer(second.json()["id"])
+                acked = await command_status(http, parties, "acked")
+                assert acked["id"] == second.json()["id"] != first.json()["id"]
+                assert link.connections >= 2
+    finally:
+        server.close()
