@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from nguon.console.admin import router as admin_pages
 from nguon.console.commune import router as commune_pages
+from nguon.console.devices import router as device_pages
 from nguon.console.endpoints import router as session_pages
 from nguon.console.media import router as media_files
 from nguon.console.publishing import router as publishing_pages
@@ -16,5 +17,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     review_pages,
     commune_pages,
     admin_pages,
+    # After the board's fixed `/endpoints/board`.
+    device_pages,
     media_files,
 )

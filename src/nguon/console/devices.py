@@ -1,0 +1,87 @@
+"""An endpoint's page: its state, the commands sent to it with where each stands, and buttons to
+send one (switch on or off, volume, restart, fetch now).
+
+The page takes the commands API's own guards: editors, admins and viewers of the area read it,
+a commune's chair the commune's own endpoints; viewers see no buttons, as the API refuses them.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Path, Request
+from pydantic import Field
+from starlette.responses import RedirectResponse, Response
+
+from nguon.commands.endpoints import ISSUERS, READERS, Commands, read_model
+from nguon.commands.models import CommandKind
+from nguon.commands.schemas import CommandOrder
+from nguon.console.endpoints import CONSOLE, keep_on_refusal
+from nguon.console.forms import validated
+from nguon.console.session import ConsoleAccess
+from nguon.console.web import render
+from nguon.endpoints.endpoints import read_model as endpoint_read
+from nguon.endpoints.schemas import CODE_PATTERN
+from nguon.identity.principal import Principal
+from nguon.kit.db import utcnow
+from nguon.kit.schemas import FormModel
+
+router = APIRouter(prefix=CONSOLE, include_in_schema=False)
+
+Reader = Annotated[Principal, Depends(ConsoleAccess(READERS))]
+Issuer = Annotated[Principal, Depends(ConsoleAccess(ISSUERS))]
+Code = Annotated[str, Path(pattern=CODE_PATTERN)]
+COMMANDS_SHOWN = 50
+
+
+class CommandFields(FormModel):
+    command: Annotated[str, Field(max_length=32)] = ""
+    volume: Annotated[str, Field(max_length=8)] = ""
+
+
+async def _endpoint(
+    commands: Commands, person: Principal, code: str, typed_volume: str = ""
+) -> dict[str, Any]:
+    endpoint, sent = await commands.history(person, code, COMMANDS_SHOWN)
+    view = await commands.endpoints.view(endpoint)
+    # Read models: the page outlives a refused action's rollback.
+    return {
+        "endpoint": endpoint_read(view),
+        "liveness": view.liveness,
+        "commands": [read_model(command, endpoint.code) for command in sent],
+        "may_command": ISSUERS.admits(person.role) and endpoint.enabled,
+        "buttons": [kind for kind in CommandKind if kind is not CommandKind.volume],
+        "typed_volume": typed_volume,
+        "checked_at": utcnow(),
+    }
+
+
+@router.get("/endpoints/{code}")
+async def endpoint_page(
+    request: Request, code: Code, commands: Commands, person: Reader
+) -> Response:
+    return render(request, "endpoint.html", await _endpoint(commands, person, code))
+
+
+@router.get("/endpoints/{code}/commands")
+async def endpoint_commands(
+    request: Request, code: Code, commands: Commands, person: Reader
+) -> Response:
+    """The commands' table alone, for the page to refresh while devices answer."""
+    return render(request, "endpoint_commands.html", await _endpoint(commands, person, code))
+
+
+@router.post("/endpoints/{code}/commands")
+async def send_command(
+    request: Request,
+    code: Code,
+    commands: Commands,
+    person: Issuer,
+    fields: Annotated[CommandFields, Form()],
+) -> Response:
+    context = await _endpoint(commands, person, code, fields.volume)
+    keep_on_refusal(request, "endpoint.html", {**context, "refused": fields.command})
+    order = {"command": fields.command}
+    if fields.command == CommandKind.volume:
+        order["volume"] = fields.volume
+    request.state.audit_target = f"endpoint:{code}"
+    await commands.issue(person, code, validated(CommandOrder, order))
+    return RedirectResponse(f"{CONSOLE}/endpoints/{code}#commands", status_code=303)
