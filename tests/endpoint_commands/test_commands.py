@@ -18,13 +18,12 @@ import pytest
 from httpx import AsyncClient
 
 from nguon.app import create_app
-from nguon.areas.sources import AreaRecord
-from nguon.identity.roles import Role
 from nguon.kit.settings import Settings
 from nguon.kit.signing import sign, verify
 from tests.bulletins.test_workflow import text_bulletin
-from tests.conftest import AN_GIANG, MakeEndpoint, MakeUser, communes_of, free_port
+from tests.conftest import AN_GIANG, MakeEndpoint, free_port
 from tests.dispatch.test_deliveries import publish
+from tests.endpoint_commands.conftest import RADIO
 from tests.gateway import Gateway
 from tests.push.test_sse import Hub, listening
 from tests.serving import serving
@@ -32,24 +31,6 @@ from tests.serving import serving
 MQTT_HOST, MQTT_PORT = "127.0.0.1", 1883
 # How long a test waits for what it expects before it fails (an upper bound, not a measure).
 WAIT_SECONDS = 10
-RADIO = "AG-RADIO-01"
-
-
-@pytest.fixture
-async def parties(
-    make_user: MakeUser, make_endpoint: MakeEndpoint, areas: list[AreaRecord]
-) -> dict[str, Any]:
-    commune, other = communes_of(areas, AN_GIANG)[:2]
-    return {
-        "commune": commune,
-        "radio": await make_endpoint(RADIO, "radio", commune),
-        "admin": await make_user("cmd.admin", Role.admin, AN_GIANG),
-        "editor": await make_user("cmd.editor", Role.editor, AN_GIANG),
-        "publisher": await make_user("cmd.publisher", Role.publisher, AN_GIANG),
-        "viewer": await make_user("cmd.viewer", Role.viewer, AN_GIANG),
-        "chair": await make_user("cmd.chair", Role.commune_chair, commune),
-        "other_chair": await make_user("cmd.other.chair", Role.commune_chair, other),
-    }
 
 
 @dataclass(frozen=True, slots=True)
