@@ -3,7 +3,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from nguon.areas.schemas import UNKNOWN_AREA
-from nguon.commands.models import OPEN, EndpointCommand
+from nguon.commands.models import OPEN, CommandFacts
 from nguon.commands.schemas import AreaCommandOrder, CommandAnswer, CommandOrder, CommandRead
 from nguon.commands.service import CommandService, Issued
 from nguon.endpoints.endpoints import Endpoints
@@ -38,7 +38,7 @@ def command_service(request: Request, session: Session, endpoints: Endpoints) ->
 Commands = Annotated[CommandService, Depends(command_service)]
 
 
-def read_model(command: EndpointCommand, code: str) -> CommandRead:
+def read_model(command: CommandFacts, code: str) -> CommandRead:
     return CommandRead(
         id=command.public_id,
         endpoint=code,

@@ -22,10 +22,8 @@ import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from nguon.commands.models import EndpointCommand
-from nguon.commands.repository import COMMANDS_WRITTEN, CommandRepository
+from nguon.commands.repository import COMMANDS_WRITTEN, CommandRepository, DueCommand
 from nguon.dispatch.events import COMMAND_EVENT, ENDPOINT_EVENTS
-from nguon.endpoints.models import Endpoint
 from nguon.kit.background import PassLoop
 from nguon.kit.changes import ChangeFeed
 from nguon.kit.db import utcnow
@@ -41,7 +39,7 @@ BATCH = 500
 POLL_SECONDS = 1.0
 
 
-def command_json(command: EndpointCommand) -> dict[str, Any]:
+def command_json(command: DueCommand) -> dict[str, Any]:
     return {
         "id": command.public_id,
         "command": command.kind.value,
@@ -50,24 +48,24 @@ def command_json(command: EndpointCommand) -> dict[str, Any]:
     }
 
 
-def command_event(command: EndpointCommand, endpoint: Endpoint, at: datetime) -> dict[str, Any]:
+def command_event(command: DueCommand, at: datetime) -> dict[str, Any]:
     """The endpoint event that carries a command, shaped as every endpoint event is."""
     return {
         "type": COMMAND_EVENT,
-        "endpoint": endpoint.code,
-        "playlist_version": endpoint.playlist_version,
+        "endpoint": command.endpoint_code,
+        "playlist_version": command.playlist_version,
         "bulletin": None,
         "command": command_json(command),
         "at": at.isoformat(),
     }
 
 
-def webhook_body(command: EndpointCommand, endpoint: Endpoint, at: datetime) -> bytes:
+def webhook_body(command: DueCommand, at: datetime) -> bytes:
     return canonical_json(
         {
             "id": command.public_id,
             "type": COMMAND_EVENT,
-            "endpoint": endpoint.code,
+            "endpoint": command.endpoint_code,
             "command": command_json(command),
             "at": at.isoformat(),
         }
@@ -109,45 +107,45 @@ class CommandPusher:
             expired = await repository.expire_overdue(now)
             claimed = await repository.claim_due(now, BATCH, now + self.repush)
             await Outbox(session).emit(
-                ENDPOINT_EVENTS,
-                [(endpoint.code, command_event(c, endpoint, now)) for c, endpoint in claimed],
+                ENDPOINT_EVENTS, [(c.endpoint_code, command_event(c, now)) for c in claimed]
             )
             await session.commit()
         if expired:
             log.info("commands_expired", commands=expired)
-        hooked = [(c, endpoint) for c, endpoint in claimed if endpoint.push_url is not None]
+        hooked = [command for command in claimed if command.push_url is not None]
         if hooked:
-            attempts = await asyncio.gather(*(self._post(c, e, now) for c, e in hooked))
+            attempts = await asyncio.gather(*(self._post(c, now) for c in hooked))
             await self._record(hooked, attempts)
-        for command, endpoint in claimed:
+        for command in claimed:
             log.info(
                 "command_pushed",
                 command=command.public_id,
-                endpoint=endpoint.code,
+                endpoint=command.endpoint_code,
                 kind=command.kind.value,
-                attempts=command.attempts,
+                attempts=command.attempts + 1,
             )
         return len(claimed)
 
-    async def _post(self, command: EndpointCommand, endpoint: Endpoint, at: datetime) -> Attempt:
-        assert endpoint.push_url is not None  # only those are posted
+    async def _post(self, command: DueCommand, at: datetime) -> Attempt:
+        assert command.push_url is not None  # only those are posted
         secret = push_secret(
-            self.signing_secret, endpoint.id, endpoint.code, endpoint.push_secret_generation
+            self.signing_secret,
+            command.endpoint_id,
+            command.endpoint_code,
+            command.push_secret_generation,
         )
         return await post_signed(
             self.client,
-            endpoint.push_url,
-            webhook_body(command, endpoint, at),
+            command.push_url,
+            webhook_body(command, at),
             secret,
             {"X-Nguon-Command": command.public_id},
             self.settings.push_timeout_seconds,
         )
 
-    async def _record(
-        self, hooked: Sequence[tuple[EndpointCommand, Endpoint]], attempts: Sequence[Attempt]
-    ) -> None:
+    async def _record(self, hooked: Sequence[DueCommand], attempts: Sequence[Attempt]) -> None:
         async with self.sessionmaker() as session:
             await CommandRepository(session).record_push_errors(
-                {c.id: attempt.error for (c, _e), attempt in zip(hooked, attempts, strict=True)}
+                {c.id: attempt.error for c, attempt in zip(hooked, attempts, strict=True)}
             )
             await session.commit()

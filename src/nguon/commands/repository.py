@@ -1,13 +1,14 @@
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Dialect, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from nguon.commands.models import OPEN, CommandStatus, EndpointCommand
-from nguon.endpoints.models import Endpoint
+from nguon.commands.models import OPEN, CommandKind, CommandStatus, EndpointCommand
+from nguon.endpoints.models import Endpoint, EndpointPlaylist
 from nguon.endpoints.windows import EndpointKind
 from nguon.kit.changes import changed
 from nguon.kit.db import insert_rows, one_of
@@ -16,9 +17,30 @@ from nguon.kit.db import insert_rows, one_of
 COMMANDS_WRITTEN = "endpoint_commands_written"
 
 
+@dataclass(frozen=True, slots=True)
+class DueCommand:
+    """A command to push, with what pushing it needs of its endpoint."""
+
+    id: int
+    public_id: str
+    kind: CommandKind
+    volume: int | None
+    expires_at: datetime
+    attempts: int  # before this push
+    endpoint_id: int
+    endpoint_code: str
+    push_url: str | None
+    push_secret_generation: int
+    playlist_version: int
+
+
 class CommandRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    @property
+    def _dialect(self) -> Dialect:
+        return self.session.get_bind().dialect
 
     async def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Store commands from column values (an area's command is thousands of rows)."""
@@ -26,14 +48,6 @@ class CommandRepository:
             return
         await insert_rows(self.session, cast(Table, EndpointCommand.__table__), rows)
         changed(self.session, COMMANDS_WRITTEN, {0})
-
-    async def by_public_ids(self, public_ids: Collection[str]) -> Sequence[EndpointCommand]:
-        result = await self.session.scalars(
-            select(EndpointCommand)
-            .where(one_of(EndpointCommand.public_id, public_ids, self.session.get_bind().dialect))
-            .order_by(EndpointCommand.id)
-        )
-        return result.all()
 
     async def of_endpoint(self, endpoint_id: int, limit: int) -> Sequence[EndpointCommand]:
         """The endpoint's commands, the newest first."""
@@ -76,13 +90,27 @@ class CommandRepository:
 
     async def claim_due(
         self, now: datetime, limit: int, next_attempt_at: datetime
-    ) -> Sequence[tuple[EndpointCommand, Endpoint]]:
-        """Take up to `limit` due commands with their endpoints and count them sent now, due
-        again at `next_attempt_at`: other pushers skip them meanwhile (rows locked until the
-        caller commits, then not due)."""
+    ) -> list[DueCommand]:
+        """Take up to `limit` due commands with what pushing them needs, and count them sent
+        now, due again at `next_attempt_at`: other pushers skip them meanwhile (rows locked
+        until the caller commits, then not due). Columns, not entities: an area's command is
+        thousands of rows."""
         result = await self.session.execute(
-            select(EndpointCommand, Endpoint)
+            select(
+                EndpointCommand.id,
+                EndpointCommand.public_id,
+                EndpointCommand.kind,
+                EndpointCommand.volume,
+                EndpointCommand.expires_at,
+                EndpointCommand.attempts,
+                Endpoint.id,
+                Endpoint.code,
+                Endpoint.push_url,
+                Endpoint.push_secret_generation,
+                EndpointPlaylist.version,
+            )
             .join(Endpoint, Endpoint.id == EndpointCommand.endpoint_id)
+            .join(EndpointPlaylist, EndpointPlaylist.endpoint_id == Endpoint.id)
             .where(
                 EndpointCommand.status.in_(OPEN),
                 EndpointCommand.next_attempt_at <= now,
@@ -92,13 +120,19 @@ class CommandRepository:
             .limit(limit)
             .with_for_update(skip_locked=True, of=EndpointCommand)
         )
-        claimed = [(command, endpoint) for command, endpoint in result.all()]
-        for command, _endpoint in claimed:
-            command.status = CommandStatus.sent
-            command.attempts += 1
-            command.sent_at = now
-            command.next_attempt_at = next_attempt_at
-        await self.session.flush()
+        claimed = [DueCommand(*row) for row in result.all()]
+        if claimed:
+            commands = cast(Table, EndpointCommand.__table__)
+            await self.session.execute(
+                update(commands)
+                .where(one_of(commands.c.id, [c.id for c in claimed], self._dialect))
+                .values(
+                    status=CommandStatus.sent,
+                    attempts=commands.c.attempts + 1,
+                    sent_at=now,
+                    next_attempt_at=next_attempt_at,
+                )
+            )
         return claimed
 
     async def record_push_errors(self, errors: dict[int, str | None]) -> None:
@@ -124,11 +158,10 @@ class CommandRepository:
         """Set the endpoints' switch; returns those whose switch moved."""
         if not endpoint_ids:
             return []
-        dialect = self.session.get_bind().dialect
         result = await self.session.execute(
             update(cast(Table, Endpoint.__table__))
             .where(
-                one_of(Endpoint.id, endpoint_ids, dialect),
+                one_of(Endpoint.id, endpoint_ids, self._dialect),
                 Endpoint.switched_off != switched_off,
             )
             .values(switched_off=switched_off)
@@ -146,7 +179,7 @@ class CommandRepository:
             return {}
         result = await self.session.execute(
             select(Endpoint.code, Endpoint.id, Endpoint.push_secret_generation).where(
-                one_of(Endpoint.code, codes, self.session.get_bind().dialect),
+                one_of(Endpoint.code, codes, self._dialect),
                 Endpoint.kind == EndpointKind.radio,
                 Endpoint.enabled,
             )

@@ -23,6 +23,7 @@ from nguon.commands.models import (
     CommandKind,
     CommandStatus,
     EndpointCommand,
+    IssuedCommand,
     new_command_id,
 )
 from nguon.commands.repository import CommandRepository
@@ -36,7 +37,7 @@ from nguon.kit.errors import Conflict, InvalidInput, NotFound
 from nguon.kit.settings import Settings
 
 SWITCHES = {CommandKind.switch_off: True, CommandKind.switch_on: False}
-Issued = list[tuple[EndpointCommand, str]]  # each command with its endpoint's code
+Issued = list[tuple[IssuedCommand, str]]  # each command with its endpoint's code
 
 
 class CommandService:
@@ -74,29 +75,27 @@ class CommandService:
     ) -> Issued:
         now = utcnow()
         expires_at = now + timedelta(seconds=self.settings.command_expire_seconds)
-        rows = [
-            {
-                "public_id": new_command_id(),
-                "endpoint_id": endpoint_id,
-                "kind": order.command,
-                "volume": order.volume,
-                "status": CommandStatus.pending,
-                "issued_by": actor.label,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "expires_at": expires_at,
-                "created_at": now,
-            }
+        issued = [
+            IssuedCommand(
+                public_id=new_command_id(),
+                endpoint_id=endpoint_id,
+                kind=order.command,
+                volume=order.volume,
+                status=CommandStatus.pending,
+                issued_by=actor.label,
+                attempts=0,
+                next_attempt_at=now,
+                expires_at=expires_at,
+                created_at=now,
+            )
             for endpoint_id, _code in targets
         ]
-        await self.repository.add_many(rows)
+        await self.repository.add_many([command.row() for command in issued])
         switched_off = SWITCHES.get(order.command)
         if switched_off is not None:
             moved = await self.repository.switch([e for e, _c in targets], switched_off)
             await self.events.changed(moved)
-        codes = dict(targets)
-        stored = await self.repository.by_public_ids([str(row["public_id"]) for row in rows])
-        return [(command, codes[command.endpoint_id]) for command in stored]
+        return [(command, code) for command, (_e, code) in zip(issued, targets, strict=True)]
 
     async def history(
         self, actor: Principal, code: str, limit: int
