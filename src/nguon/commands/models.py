@@ -4,7 +4,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Enum, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -81,39 +81,6 @@ class EndpointCommand(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
 
 
-class CommandFacts(Protocol):
-    """What is shown of a command: a stored row, or one just issued."""
-
-    @property
-    def public_id(self) -> str: ...
-    @property
-    def kind(self) -> CommandKind: ...
-    @property
-    def volume(self) -> int | None: ...
-    @property
-    def status(self) -> CommandStatus: ...
-    @property
-    def issued_by(self) -> str: ...
-    @property
-    def attempts(self) -> int: ...
-    @property
-    def created_at(self) -> datetime: ...
-    @property
-    def sent_at(self) -> datetime | None: ...
-    @property
-    def next_attempt_at(self) -> datetime: ...
-    @property
-    def expires_at(self) -> datetime: ...
-    @property
-    def answered_at(self) -> datetime | None: ...
-    @property
-    def answered_over(self) -> str | None: ...
-    @property
-    def detail(self) -> str | None: ...
-    @property
-    def last_error(self) -> str | None: ...
-
-
 @dataclass(frozen=True, slots=True)
 class IssuedCommand:
     """A command as it was just stored: an area's command is thousands, which are cheaper
@@ -138,3 +105,7 @@ class IssuedCommand:
     def row(self) -> dict[str, Any]:
         """Its column values (`dataclasses.asdict` deep-copies each: slow by the thousand)."""
         return {name: getattr(self, name) for name in self.__slots__}
+
+
+# What is shown of a command: a stored row, or one just issued.
+CommandFacts = EndpointCommand | IssuedCommand
