@@ -78,3 +78,17 @@ async def test_a_viewer_sees_the_commands_without_buttons_and_another_chair_not_
     assert refused.status_code == 403
     await sign_in_as("page.chair", Role.commune_chair, commune)
     assert 'id="command-switch_off"' in (await client.get(PAGE)).text
+
+
+async def test_a_chair_finds_the_commune_s_radio_page_from_the_preview(
+    client: AsyncClient, sign_in_as: SignInAs, make_endpoint: MakeEndpoint, areas: list[AreaRecord]
+) -> None:
+    """002 Điều 17: the commune runs its radio; its chair reaches the radio's switch."""
+    commune = communes_of(areas, AN_GIANG)[0]
+    await make_endpoint("AG-RADIO-01", "radio", commune)
+    token = await sign_in_as("find.chair", Role.commune_chair, commune)
+    preview = await client.get("/console/preview")
+    assert f'href="{PAGE}"' in preview.text
+    sent = await client.post(f"{PAGE}/commands", data={"csrf_token": token, "command": "restart"})
+    assert sent.status_code == 303, sent.text
+    assert "Khởi động lại" in command_rows((await client.get(PAGE)).text)[0]
