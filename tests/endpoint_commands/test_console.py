@@ -92,3 +92,39 @@ async def test_a_chair_finds_the_commune_s_radio_page_from_the_preview(
     sent = await client.post(f"{PAGE}/commands", data={"csrf_token": token, "command": "restart"})
     assert sent.status_code == 303, sent.text
     assert "Khởi động lại" in command_rows((await client.get(PAGE)).text)[0]
+
+
+async def test_an_editor_switches_a_commune_s_cluster_off_in_one_form(
+    client: AsyncClient, sign_in_as: SignInAs, make_endpoint: MakeEndpoint, areas: list[AreaRecord]
+) -> None:
+    """000/004 Điều 7.2: "hỗ trợ tắt/mở trong trường hợp đột xuất, khẩn cấp", a cluster at once."""
+    commune, other = communes_of(areas, AN_GIANG)[:2]
+    await make_endpoint("AG-RADIO-01", "radio", commune)
+    await make_endpoint("AG-BOARD-01", "display", commune, profile="eboard")
+    await make_endpoint("AG-ELSEWHERE", "radio", other)
+    token = await sign_in_as("cluster.editor", Role.editor, AN_GIANG)
+    assert 'href="/console/clusters"' in (await client.get("/console/endpoints")).text
+    form = {"csrf_token": token, "area": commune, "endpoint_kind": "", "command": "switch_off"}
+    switched = await client.post("/console/clusters", data=form)
+    assert switched.status_code == 201, switched.text
+    assert "Đã gửi tới 2 thiết bị" in switched.text
+    assert 'href="/console/endpoints/AG-BOARD-01"' in switched.text
+    for code, off in (("AG-RADIO-01", True), ("AG-BOARD-01", True), ("AG-ELSEWHERE", False)):
+        page = (await client.get(f"/console/endpoints/{code}")).text
+        assert ("Đã tắt từ hệ thống nguồn" in page) is off, code
+
+    refused = await client.post("/console/clusters", data={**form, "area": "99999"})
+    assert refused.status_code == 404
+    assert 'id="cluster-error"' in refused.text
+    assert 'value="99999"' in refused.text
+    unchosen = await client.post("/console/clusters", data={**form, "command": "restart"})
+    assert unchosen.status_code == 422
+    assert "Hãy chọn tắt hoặc bật các thiết bị." in unchosen.text
+
+
+async def test_a_viewer_is_not_offered_the_cluster_switch(
+    client: AsyncClient, sign_in_as: SignInAs, areas: list[AreaRecord]
+) -> None:
+    await sign_in_as("cluster.viewer", Role.viewer, AN_GIANG)
+    assert 'href="/console/clusters"' not in (await client.get("/console/endpoints")).text
+    assert (await client.get("/console/clusters")).status_code == 403

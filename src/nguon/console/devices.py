@@ -1,5 +1,6 @@
 """An endpoint's page: its state, the commands sent to it with where each stands, and buttons to
-send one (switch on or off, volume, restart, fetch now).
+send one (switch on or off, volume, restart, fetch now); and the cluster switch, every endpoint
+of an area switched off or on at once.
 
 The page takes the commands API's own guards: editors, admins and viewers of the area read it,
 a commune's chair the commune's own endpoints; viewers see no buttons, as the API refuses them.
@@ -13,7 +14,8 @@ from starlette.responses import RedirectResponse, Response
 
 from nguon.commands.endpoints import ISSUERS, READERS, Commands, read_model
 from nguon.commands.models import CommandKind
-from nguon.commands.schemas import CommandOrder
+from nguon.commands.schemas import AreaCommandOrder, CommandOrder
+from nguon.commands.service import SWITCHES
 from nguon.console.endpoints import CONSOLE, keep_on_refusal
 from nguon.console.forms import validated
 from nguon.console.session import ConsoleAccess
@@ -22,6 +24,7 @@ from nguon.endpoints.endpoints import read_model as endpoint_read
 from nguon.endpoints.schemas import CODE_PATTERN
 from nguon.identity.principal import Principal
 from nguon.kit.db import utcnow
+from nguon.kit.errors import InvalidInput
 from nguon.kit.schemas import FormModel
 
 router = APIRouter(prefix=CONSOLE, include_in_schema=False)
@@ -30,6 +33,12 @@ Reader = Annotated[Principal, Depends(ConsoleAccess(READERS))]
 Issuer = Annotated[Principal, Depends(ConsoleAccess(ISSUERS))]
 Code = Annotated[str, Path(pattern=CODE_PATTERN)]
 COMMANDS_SHOWN = 50
+
+
+class ClusterFields(FormModel):
+    command: Annotated[str, Field(max_length=32)] = ""
+    area: Annotated[str, Field(max_length=16)] = ""
+    endpoint_kind: Annotated[str, Field(max_length=16)] = ""
 
 
 class CommandFields(FormModel):
@@ -52,6 +61,42 @@ async def _endpoint(
         "typed_volume": typed_volume,
         "checked_at": utcnow(),
     }
+
+
+# --- a cluster switched off or on at once (000/004 Điều 7.2) --------------------------------
+
+
+def _clusters(person: Principal, typed: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "typed": typed or {"command": "", "area": person.area.code, "endpoint_kind": ""},
+        "switches": [CommandKind.switch_off, CommandKind.switch_on],
+    }
+
+
+@router.get("/clusters")
+async def clusters_page(request: Request, person: Issuer) -> Response:
+    return render(request, "clusters.html", _clusters(person))
+
+
+@router.post("/clusters")
+async def switch_cluster(
+    request: Request,
+    commands: Commands,
+    person: Issuer,
+    fields: Annotated[ClusterFields, Form()],
+) -> Response:
+    typed = fields.model_dump()
+    keep_on_refusal(request, "clusters.html", _clusters(person, typed))
+    if fields.command not in {kind.value for kind in SWITCHES}:
+        raise InvalidInput("Choose whether to switch the endpoints off or on.")
+    order = {key: value for key, value in typed.items() if value}
+    request.state.audit_target = f"area:{fields.area}"
+    issued = await commands.issue_in_area(person, validated(AreaCommandOrder, order))
+    shown = {**_clusters(person, typed), "issued": [read_model(c, code) for c, code in issued]}
+    return render(request, "clusters.html", shown, status=201)
+
+
+# --- one endpoint -------------------------------------------------------------------------
 
 
 @router.get("/endpoints/{code}")
