@@ -16,8 +16,10 @@ from typing import Any
 import aiomqtt
 import pytest
 from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nguon.app import create_app
+from nguon.commands.pusher import CommandPusher
 from nguon.kit.settings import Settings
 from nguon.kit.signing import sign, verify
 from tests.bulletins.test_workflow import text_bulletin
@@ -437,3 +439,30 @@ async def test_the_hub_reconnects_when_the_broker_goes_away(
                 assert link.connections >= 2
     finally:
         server.close()
+
+
+async def test_an_endpoint_taken_out_of_service_is_pushed_no_more_commands(
+    client: AsyncClient,
+    parties: dict[str, Any],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    """`enabled: false` is out of service, unlike a switch_off (nguon.commands.switching)."""
+    pusher = CommandPusher(sessionmaker, settings)
+    try:
+        await send(client, parties["editor"], {"command": "restart"})
+        taken_out = await client.patch(
+            f"/api/v1/endpoints/{RADIO}", json={"enabled": False}, headers=parties["admin"]
+        )
+        assert taken_out.status_code == 200, taken_out.text
+        assert await pusher.push_due() == 0
+        refused = await send(client, parties["editor"], {"command": "switch_on"})
+        assert refused.status_code == 409
+        assert "out of service" in refused.json()["detail"]
+        back = await client.patch(
+            f"/api/v1/endpoints/{RADIO}", json={"enabled": True}, headers=parties["admin"]
+        )
+        assert back.status_code == 200, back.text
+        assert await pusher.push_due() == 1
+    finally:
+        await pusher.client.aclose()

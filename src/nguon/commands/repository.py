@@ -115,6 +115,8 @@ class CommandRepository:
                 EndpointCommand.status.in_(OPEN),
                 EndpointCommand.next_attempt_at <= now,
                 EndpointCommand.expires_at > now,
+                # An endpoint taken out of service since is pushed nothing; its commands expire.
+                Endpoint.enabled,
             )
             .order_by(EndpointCommand.next_attempt_at, EndpointCommand.id)
             .limit(limit)
