@@ -1,7 +1,7 @@
 from pathlib import Path
 from typing import Any
 
-from nguon.dispatch.events import EndpointEventType
+from nguon.dispatch.events import COMMAND_EVENT, EndpointEventType
 from nguon.identity.access import PUBLIC_PATHS
 from nguon.identity.roles import KEY_ROLES, USER_ROLES
 from nguon.kit.problems import PROBLEM_MEDIA_TYPE
@@ -70,4 +70,5 @@ def test_the_device_event_stream_declares_each_event_it_sends() -> None:
     answer = openapi_document()["paths"]["/api/v1/device/events"]["get"]["responses"]["200"]
     event = answer["content"]["text/event-stream"]["schema"]
     assert event["required"] == ["id", "event", "data"]
-    assert set(event["properties"]["event"]["enum"]) == set(EndpointEventType)
+    # The playlist's events, and the commands (nguon.commands) that ride the same stream.
+    assert set(event["properties"]["event"]["enum"]) == {*EndpointEventType, COMMAND_EVENT}

@@ -19,6 +19,8 @@ from nguon.bulletins.clock import running_clock
 from nguon.bulletins.endpoints import router as bulletins_router
 from nguon.central.endpoints import bulletin_cap_router
 from nguon.central.endpoints import router as central_router
+from nguon.commands.endpoints import device_router as device_commands_router
+from nguon.commands.endpoints import router as commands_router
 from nguon.communes.endpoints import router as communes_router
 from nguon.console.endpoints import CONSOLE, install_refusal_pages
 from nguon.console.session import SessionRenewal
@@ -92,6 +94,8 @@ ROUTERS = (
     rules_router,
     exports_router,
     incidents_router,
+    commands_router,
+    device_commands_router,
 )
 # Multipart framing around the largest file the upload route takes.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024

@@ -5,6 +5,7 @@ from nguon.audit.models import AuditCheckpoint, AuditRecord
 from nguon.backups.models import BackupRun
 from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.central.models import CentralAlert, UsedSignature
+from nguon.commands.models import EndpointCommand
 from nguon.communes.models import ChairOrder, ProgrammeEntry
 from nguon.dispatch.models import Delivery, Play
 from nguon.endpoints.models import (
@@ -42,6 +43,7 @@ __all__ = [
     "ChairOrder",
     "Delivery",
     "Endpoint",
+    "EndpointCommand",
     "EndpointHeartbeat",
     "EndpointPlaylist",
     "EndpointUptime",

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from nguon.audit.service import audit_session_info
 from nguon.backups.service import BackupService
 from nguon.backups.store import BackupStore
+from nguon.commands.mqtt import MqttChannel
+from nguon.commands.pusher import CommandPusher
 from nguon.dispatch.events import ENDPOINT_EVENTS
 from nguon.dispatch.reconciler import Reconciler
 from nguon.incidents.notifier import IncidentNotifier
@@ -35,6 +37,7 @@ from nguon.uplink.sender import UplinkSender
 log = structlog.get_logger()
 
 WEBHOOK_CONSUMER = "webhooks"
+MQTT_CONSUMER = "mqtt"
 
 
 def bus_topics(settings: Settings) -> dict[str, str]:
@@ -125,6 +128,21 @@ async def backup_forever(engine: AsyncEngine, settings: Settings) -> None:
 
 
 @asynccontextmanager
+async def mqtt_channel(settings: Settings, bus: Bus, mqtt: MqttChannel) -> AsyncIterator[None]:
+    """The MQTT channel: connected to the broker, and relaying endpoint events to radios (one
+    worker of the group relays each event)."""
+    async with (
+        in_background("mqtt-channel", mqtt.run),
+        bus.subscription(
+            [settings.kafka_topic_endpoint_events],
+            f"{settings.kafka_consumer_group}-{MQTT_CONSUMER}",
+            mqtt.relay,
+        ),
+    ):
+        yield
+
+
+@asynccontextmanager
 async def running_worker(
     settings: Settings,
     engine: AsyncEngine,
@@ -133,9 +151,9 @@ async def running_worker(
     feed: ChangeFeed | None,
 ) -> AsyncIterator[None]:
     """Relay, webhook consumer, pusher, reconciler (which also opens incidents for silent
-    endpoints), the backup schedule, the audit chain's periodic check and (when configured)
-    the uplink to the central system and the incident webhook, for as long as the context is
-    open."""
+    endpoints), command pusher, the backup schedule, the audit chain's periodic check and
+    (when configured) the uplink to the central system, the incident webhook and the MQTT
+    channel to radios, for as long as the context is open."""
     relay = OutboxRelay(
         sessionmaker,
         bus,
@@ -150,6 +168,8 @@ async def running_worker(
         if settings.incident_webhook_enabled
         else None
     )
+    commands = CommandPusher(sessionmaker, settings, feed)
+    mqtt = MqttChannel(settings, sessionmaker) if settings.mqtt_enabled else None
     async with (
         bus.subscription(
             [settings.kafka_topic_endpoint_events],
@@ -168,5 +188,7 @@ async def running_worker(
         in_background("backups", lambda: backup_forever(engine, settings)),
         in_background("incident-notifier", notifier.run) if notifier else contextlib.nullcontext(),
         in_background("audit-check", lambda: check_audit_forever(sessionmaker, settings)),
+        in_background("command-pusher", commands.run),
+        mqtt_channel(settings, bus, mqtt) if mqtt else contextlib.nullcontext(),
     ):
         yield

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from nguon.console.admin import router as admin_pages
 from nguon.console.backups import router as backup_pages
 from nguon.console.commune import router as commune_pages
+from nguon.console.devices import router as device_pages
 from nguon.console.endpoints import router as session_pages
 from nguon.console.incidents import router as incident_pages
 from nguon.console.media import router as media_files
@@ -20,5 +21,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     admin_pages,
     backup_pages,
     incident_pages,
+    # After the board's fixed `/endpoints/board`.
+    device_pages,
     media_files,
 )

@@ -22,6 +22,9 @@ from nguon.kit.outbox import Outbox
 
 # The outbox topic of endpoint events (its Kafka name is the setting kafka_topic_endpoint_events).
 ENDPOINT_EVENTS = "endpoint-events"
+# The type of the endpoint events that carry a command to the device (nguon.commands), beside
+# the playlist's: the webhook consumer leaves them to the command pusher, which posts them itself.
+COMMAND_EVENT = "command"
 
 
 class EndpointEventType(StrEnum):

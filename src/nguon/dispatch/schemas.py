@@ -80,3 +80,5 @@ class PlaylistRead(ResponseModel):
     window: PlaylistWindow
     items: list[PlaylistItem]
     upcoming: list[PlaylistItem]
+    # Switched off from the hub: only emergencies are in the playlist (nguon.commands.service).
+    switched_off: bool = False

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nguon.areas.repository import AreaRepository
 from nguon.bulletins.content import subtitle_files
 from nguon.bulletins.models import Bulletin
+from nguon.commands.switching import emergency_reaches_switched_off
 from nguon.communes.repository import CommuneRepository
 from nguon.dispatch.channels import Content, endpoint_kinds_reached, played_by
 from nguon.dispatch.events import BulletinNote, EndpointEvents, EndpointEventType, on_air_event
@@ -172,6 +173,8 @@ class PlaylistService:
         if endpoint.enabled:
             rows = await self.deliveries.live_for_endpoint(endpoint.id)
             on_air = [OnAir.of(bulletin, revision) for _d, bulletin, revision in rows]
+        if endpoint.switched_off:
+            on_air = [bulletin for bulletin in on_air if emergency_reaches_switched_off(bulletin)]
         if endpoint.kind is EndpointKind.display:
             on_air = fold_translations(on_air)
         programme = NO_PROGRAMME
@@ -205,6 +208,7 @@ class PlaylistService:
                 ),
                 items=[_item(entry, endpoint.kind, media, spoken) for entry in planned.items],
                 upcoming=[_item(entry, endpoint.kind, media, spoken) for entry in planned.upcoming],
+                switched_off=endpoint.switched_off,
             )
             .model_dump_json()
             .encode()

@@ -60,6 +60,7 @@ def read_model(view: EndpointView) -> EndpointRead:
         push_url=endpoint.push_url,
         enabled=endpoint.enabled,
         focal_person=focal_person(endpoint),
+        switched_off=endpoint.switched_off,
         playlist_version=endpoint.playlist_version,
         last_heartbeat=None
         if heartbeat is None

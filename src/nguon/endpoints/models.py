@@ -45,6 +45,9 @@ class Endpoint(Base):
     focal_name: Mapped[str | None] = mapped_column(String(200))
     focal_phone: Mapped[str | None] = mapped_column(String(32))
     focal_organisation: Mapped[str | None] = mapped_column(String(200))
+    # Switched off from the hub (a `switch_off` command): it plays only emergencies. Apart
+    # from `enabled`, which takes an endpoint out of service altogether (nguon.commands.service).
+    switched_off: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     playlist: Mapped["EndpointPlaylist"] = relationship(

@@ -160,6 +160,12 @@ class EndpointRead(ResponseModel):
     push_url: str | None
     enabled: bool
     focal_person: FocalPersonRead | None = None
+    switched_off: Annotated[
+        bool,
+        Field(
+            description="Switched off from the hub (a switch_off command): plays only emergencies"
+        ),
+    ] = False
     playlist_version: int
     last_heartbeat: HeartbeatRead | None
     online: Annotated[

@@ -296,6 +296,39 @@ class Settings(BaseSettings):
     def incident_webhook_enabled(self) -> bool:
         return self.incident_webhook_url is not None
 
+    # Commands to endpoints, and the MQTT channel to radios (nguon.commands).
+    command_repush_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="An unacknowledged command is pushed again this often",
+    )
+    command_expire_seconds: float = Field(
+        default=3600,
+        gt=0,
+        le=7 * 86_400,
+        description="A command still unacknowledged this long after it was issued is expired",
+    )
+    mqtt_url: str | None = Field(
+        default=None,
+        pattern=r"^mqtt://[^\s/:@]+(:[0-9]{1,5})?/?$",
+        description="The MQTT broker radios listen on, mqtt://host[:port]; unset: no MQTT",
+    )
+    mqtt_topic_prefix: str = Field(
+        default="nguon",
+        pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$",
+        description="The first levels of every topic the hub uses",
+    )
+    mqtt_client_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The hub's MQTT client id; unset: one of its own for each process",
+    )
+
+    @property
+    def mqtt_enabled(self) -> bool:
+        return self.mqtt_url is not None
+
     @property
     def uplink_enabled(self) -> bool:
         return self.central_url is not None

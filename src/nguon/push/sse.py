@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from nguon.dispatch.events import ENDPOINT_EVENTS, EndpointEventType
+from nguon.dispatch.events import COMMAND_EVENT, ENDPOINT_EVENTS, EndpointEventType
 from nguon.endpoints.endpoints import Endpoints
 from nguon.identity.access import Access
 from nguon.identity.principal import Principal
@@ -56,9 +56,11 @@ data: {{"id":1042,"type":"emergency","endpoint":"A-RADIO","playlist_version":7,.
 CAP Test or Exercise) of the bulletin concerned) and `at` (when, ISO 8601). `type` is
 `emergency` (an emergency bulletin, or a new revision of one, is on air for this endpoint: fetch
 the playlist now), `publication` (any other bulletin on air), `revocation` (a bulletin withdrawn
-before its end), `expiry` (a bulletin reached its end) or `playlist` (the playlist changed
-otherwise). The playlist stays the truth: an event says when to fetch it again, and which
-version to expect.
+before its end), `expiry` (a bulletin reached its end), `playlist` (the playlist changed
+otherwise) or `command` (a command from the hub, in `command`: its `id`, `command`, `volume`
+and `expires_at`; do it once by its `id`, and answer it at
+`POST /api/v1/device/commands/{{id}}/ack`). The playlist stays the truth: an event says when
+to fetch it again, and which version to expect.
 
 The stream opens with `retry: {RETRY_MILLISECONDS}`; once that has arrived, nothing committed
 afterwards is missed. Comment lines keep the connection alive every
@@ -211,7 +213,10 @@ EVENT_SCHEMA = {
     "type": "object",
     "properties": {
         "id": {"type": "string", "pattern": pattern(r"^[0-9]+$", "digits")},
-        "event": {"type": "string", "enum": [kind.value for kind in EndpointEventType]},
+        "event": {
+            "type": "string",
+            "enum": [*(kind.value for kind in EndpointEventType), COMMAND_EVENT],
+        },
         "data": {"type": "string", "contentMediaType": "application/json"},
         "retry": {"type": "integer"},
     },

@@ -22,7 +22,7 @@ import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from nguon.dispatch.events import EndpointEventType
+from nguon.dispatch.events import COMMAND_EVENT, EndpointEventType
 from nguon.dispatch.models import UNACKNOWLEDGED, DeliveryStatus
 from nguon.endpoints.models import Endpoint
 from nguon.kit.background import PassLoop
@@ -82,7 +82,7 @@ async def record_notifications(session: AsyncSession, events: Sequence[Event]) -
     rows: dict[str, dict[str, Any]] = {}
     for event in events:
         endpoint_id = endpoint_ids.get(event["endpoint"])
-        if endpoint_id is None:
+        if endpoint_id is None or event["type"] == COMMAND_EVENT:
             continue
         kind = EndpointEventType(event["type"])
         key = dedupe_key(event)

@@ -1,0 +1,242 @@
+"""The MQTT channel to radios: endpoint events and commands down, answers and heartbeats up.
+
+Topics, under NGUON_MQTT_TOPIC_PREFIX (`nguon`), for an endpoint whose code is `<code>`:
+
+- `<prefix>/endpoints/<code>/messages`, hub to device: `playlist-changed`, `emergency`,
+  `command`;
+- `<prefix>/endpoints/<code>/acks`, device to hub: the answer to a command;
+- `<prefix>/endpoints/<code>/heartbeats`, device to hub: what `POST /api/v1/device/heartbeat`
+  takes.
+
+All at QoS 1, none retained. The broker has no accounts, so every payload is an envelope signed
+with the endpoint's push secret (`POST /api/v1/endpoints/{code}/push-secret`), in the scheme of
+the webhooks (`nguon.kit.signing`): `{"timestamp": "<Unix seconds>", "signature": "<hex
+HMAC-SHA256 of timestamp + '.' + message>", "message": "<JSON text>"}`. The device checks the
+hub's the same way; the hub drops a device message whose signature is wrong or whose timestamp
+is more than SIGNATURE_TOLERANCE_SECONDS from its clock.
+
+Every worker relays the endpoint events it is handed (a consumer group with Kafka) and hears
+every device message; an answer or a heartbeat heard twice changes nothing more. While the
+broker is away the channel reconnects every few seconds; what it could not publish meanwhile
+is not kept: commands are pushed again until answered, unacknowledged emergencies announced
+again by the reconciler, and the playlist poll stays the truth.
+"""
+
+import asyncio
+import json
+import os
+import socket
+import time
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiomqtt
+import structlog
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from nguon.areas.levels import AreaLevel
+from nguon.commands.repository import CommandRepository
+from nguon.commands.schemas import CommandAnswer
+from nguon.commands.service import CommandService
+from nguon.dispatch.events import COMMAND_EVENT, EndpointEventType
+from nguon.endpoints.models import Endpoint
+from nguon.endpoints.schemas import HeartbeatReport
+from nguon.endpoints.service import EndpointService
+from nguon.identity.credentials import ApiKeyHasher, TokenCodec
+from nguon.identity.principal import AreaScope, Principal
+from nguon.identity.roles import Role
+from nguon.identity.service import IdentityService
+from nguon.kit.bus import Record
+from nguon.kit.errors import NguonError
+from nguon.kit.settings import Settings
+from nguon.kit.signing import sign, verify
+from nguon.push.signing import push_secret
+
+log = structlog.get_logger()
+
+SIGNATURE_TOLERANCE_SECONDS = 300
+RECONNECT_SECONDS = 3.0
+QOS = 1
+ACKS, HEARTBEATS, MESSAGES = "acks", "heartbeats", "messages"
+# What a radio hears for each endpoint event type.
+MESSAGE_TYPES = {EndpointEventType.emergency.value: "emergency", COMMAND_EVENT: "command"}
+PLAYLIST_CHANGED = "playlist-changed"
+
+
+def seal(secret: str, message: dict[str, Any], timestamp: int | None = None) -> bytes:
+    """A message in its signed envelope."""
+    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    stamp = int(time.time()) if timestamp is None else timestamp
+    signature = sign(secret, stamp, text.encode())
+    return json.dumps({"timestamp": str(stamp), "signature": signature, "message": text}).encode()
+
+
+def opened(secret: str, payload: bytes) -> dict[str, Any] | None:
+    """The message of a genuine, fresh envelope; None for anything else."""
+    try:
+        envelope = json.loads(payload)
+        text, timestamp, signature = (
+            envelope["message"],
+            envelope["timestamp"],
+            envelope["signature"],
+        )
+        if not all(isinstance(part, str) for part in (text, timestamp, signature)):
+            return None
+        if not verify(secret, timestamp, text.encode(), signature, SIGNATURE_TOLERANCE_SECONDS):
+            return None
+        message = json.loads(text)
+    except (ValueError, TypeError, KeyError):
+        return None
+    return message if isinstance(message, dict) else None
+
+
+def radio_message(event: dict[str, Any]) -> dict[str, Any]:
+    """What a radio is told of an endpoint event."""
+    message = {
+        "type": MESSAGE_TYPES.get(event["type"], PLAYLIST_CHANGED),
+        "event_id": event["id"],
+        "endpoint": event["endpoint"],
+        "playlist_version": event["playlist_version"],
+        "bulletin": event.get("bulletin"),
+        "at": event["at"],
+    }
+    if event["type"] == COMMAND_EVENT:
+        message["command"] = event["command"]
+    return message
+
+
+def device_principal(endpoint: Endpoint) -> Principal:
+    """The endpoint acting as its own key does, for a message it signed."""
+    area = AreaScope(
+        endpoint.area_id,
+        endpoint.area_code,
+        endpoint.area_code,
+        AreaLevel.commune,
+        endpoint.area_path,
+    )
+    return Principal("key", 0, f"mqtt:{endpoint.code}", Role.endpoint, area, endpoint.id)
+
+
+class MqttChannel:
+    def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        assert settings.mqtt_url is not None  # the worker starts the channel only when set
+        url = urlsplit(settings.mqtt_url)
+        self.host = url.hostname or "127.0.0.1"
+        self.port = url.port or 1883
+        self.prefix = settings.mqtt_topic_prefix
+        self.client_id = (settings.mqtt_client_id or f"nguon-{socket.gethostname()}-{os.getpid()}")[
+            :64
+        ]
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.signing_secret = settings.signing_secret()
+        self._client: aiomqtt.Client | None = None
+        self.connected = asyncio.Event()
+
+    def topic(self, code: str, leaf: str) -> str:
+        return f"{self.prefix}/endpoints/{code}/{leaf}"
+
+    def secret_of(self, endpoint_id: int, code: str, generation: int) -> str:
+        return push_secret(self.signing_secret, endpoint_id, code, generation)
+
+    async def run(self) -> None:
+        """Stay connected for as long as the task lives, hearing the devices."""
+        while True:
+            try:
+                async with aiomqtt.Client(
+                    self.host, self.port, identifier=self.client_id, keepalive=30
+                ) as client:
+                    for leaf in (ACKS, HEARTBEATS):
+                        await client.subscribe(self.topic("+", leaf), qos=QOS)
+                    self._client = client
+                    self.connected.set()
+                    log.info("mqtt_connected", host=self.host, port=self.port)
+                    async for message in client.messages:
+                        await self._heard(message.topic.value, bytes(message.payload))
+            except aiomqtt.MqttError as error:
+                log.warning("mqtt_away", host=self.host, port=self.port, error=str(error))
+            finally:
+                self._client = None
+                self.connected.clear()
+            await asyncio.sleep(RECONNECT_SECONDS)
+
+    async def relay(self, records: Sequence[Record]) -> None:
+        """The bus handler: each endpoint event of a radio, published to its topic."""
+        client = self._client
+        if client is None:
+            return  # see the module's docstring: nothing here waits on the broker
+        async with self.sessionmaker() as session:
+            radios = await CommandRepository(session).radios_among({r.key for r in records})
+        for record in records:
+            radio = radios.get(record.key)
+            if radio is None:
+                continue
+            endpoint_id, generation = radio
+            try:
+                message = radio_message(json.loads(record.value))
+            except (ValueError, KeyError, TypeError):
+                log.warning("endpoint_event_unreadable", key=record.key)
+                continue
+            payload = seal(self.secret_of(endpoint_id, record.key, generation), message)
+            try:
+                await client.publish(self.topic(record.key, MESSAGES), payload, qos=QOS)
+            except aiomqtt.MqttError as error:
+                log.warning("mqtt_publish_failed", endpoint=record.key, error=str(error))
+                return
+
+    async def _heard(self, topic: str, payload: bytes) -> None:
+        parts = topic.split("/")
+        code, leaf = parts[-2], parts[-1]
+        try:
+            async with self.sessionmaker() as session:
+                endpoint = await CommandRepository(session).endpoint_by_code(code)
+                if endpoint is None:
+                    log.warning("mqtt_unknown_endpoint", topic=topic)
+                    return
+                secret = self.secret_of(endpoint.id, endpoint.code, endpoint.push_secret_generation)
+                message = opened(secret, payload)
+                if message is None:
+                    log.warning("mqtt_message_not_genuine", topic=topic)
+                    return
+                if leaf == ACKS:
+                    await self._answer(session, endpoint, message)
+                else:
+                    await self._heartbeat(session, endpoint, message)
+                await session.commit()
+        except (ValidationError, NguonError) as refused:
+            log.warning("mqtt_message_refused", topic=topic, error=str(refused))
+        except Exception:  # one bad message must not end the channel
+            log.exception("mqtt_message_failed", topic=topic)
+
+    async def _answer(
+        self, session: AsyncSession, endpoint: Endpoint, message: dict[str, Any]
+    ) -> None:
+        answer = CommandAnswer.model_validate(
+            {key: value for key, value in message.items() if key != "command"}
+        )
+        service = CommandService(session, self._endpoints(session), self.settings)
+        command = await service.answer(endpoint, str(message.get("command")), answer, "mqtt")
+        log.info(
+            "command_answered",
+            command=command.public_id,
+            endpoint=endpoint.code,
+            status=command.status.value,
+            over="mqtt",
+        )
+
+    async def _heartbeat(
+        self, session: AsyncSession, endpoint: Endpoint, message: dict[str, Any]
+    ) -> None:
+        report = HeartbeatReport.model_validate(message)
+        await self._endpoints(session).heartbeat(device_principal(endpoint), report)
+
+    def _endpoints(self, session: AsyncSession) -> EndpointService:
+        secret = self.signing_secret
+        identity = IdentityService(
+            session,
+            TokenCodec(secret, self.settings.jwt_issuer, self.settings.access_token_ttl_seconds),
+            ApiKeyHasher(secret),
+        )
+        return EndpointService(session, identity, self.settings)
