@@ -25,6 +25,7 @@ from nguon.kit.migrate import upgrade_on
 from nguon.reports.models import ReportSchedule
 from nguon.reports.schedule import periods_on
 from tests.bulletins.test_workflow import text_bulletin
+from tests.commands import nguon
 from tests.conftest import (
     AN_GIANG,
     LAI_CHAU,
@@ -174,10 +175,17 @@ def xlsx_figures(content: bytes) -> tuple[dict[str, Any], list[tuple[Any, ...]]]
 
 
 async def check_documents(
-    client: AsyncClient, headers: dict[str, str], area: str, period: str, stats: dict[str, Any]
+    client: AsyncClient,
+    headers: dict[str, str],
+    area: str,
+    period: str,
+    stats: dict[str, Any],
+    **more: float,
 ) -> None:
-    """The PDF's text and the workbook's cells carry the statistics' own figures."""
+    """The PDF's text and the workbook's cells carry the statistics' own figures (and more of
+    the report's, by label)."""
     expected = {
+        **more,
         "Tổng số tin bài": stats["bulletins"]["total"],
         "Số phút theo khung giờ hoạt động": stats["broadcast"]["required_minutes"],
         "Số phút đã phát": stats["broadcast"]["played_minutes"],
@@ -265,6 +273,13 @@ async def test_lai_chau_yearly_report_matches_the_statistics(
     publisher = await make_user("r.lcpub", Role.publisher, LAI_CHAU)
     editor = await make_user("r.lceditor", Role.editor, LAI_CHAU)
     published = [await publish(client, publisher, editor, text_bulletin(district))]
+    admin = await make_user("r.lcadmin", Role.admin, LAI_CHAU)
+    incident = await client.post(
+        "/api/v1/incidents",
+        json={"kind": "power", "severity": "high", "title": "Mất điện", "areas": [district]},
+        headers=admin,
+    )
+    assert incident.status_code == 201, incident.text
     await backdate(sessionmaker, published, datetime(2025, 12, 20, 9, tzinfo=LOCAL))
     report = await client.get(f"/api/v1/reports/{LAI_CHAU}/2026-Y", headers=editor)
     assert report.status_code == 200, report.text
@@ -283,7 +298,14 @@ async def test_lai_chau_yearly_report_matches_the_statistics(
     titles = [section["title"] for section in body["narrative"]["sections"]]
     assert titles[0] == "I. Đặc điểm tình hình"
     assert "V.2. Kiến nghị Bộ Thông tin và Truyền thông" in titles
-    await check_documents(client, editor, LAI_CHAU, "2026-Y", stats.json())
+    assert body["incidents"]["total"] == 1
+    assert body["incidents"]["open"] == 1
+    assert body["incidents"]["by_kind"]["power"] == 1
+    assert body["incidents"]["by_severity"]["high"] == 1
+    await check_documents(
+        client, editor, LAI_CHAU, "2026-Y", stats.json(),
+        **{"Tổng số sự cố": 1, "Sự cố điện": 1, "Chưa khắc phục": 1, "Đã khắc phục": 0},
+    )  # fmt: skip
 
 
 async def test_the_narrative_is_kept_and_printed(
@@ -371,3 +393,44 @@ async def test_a_period_the_province_does_not_keep_is_refused(
     halves = await client.get(f"/api/v1/reports/{LAI_CHAU}/2026-H1.pdf", headers=lc_editor)
     assert halves.status_code == 422
     assert "2026-Y" in halves.json()["detail"]
+
+
+async def test_the_command_makes_the_report_as_the_api_does(
+    client: AsyncClient,
+    make_user: MakeUser,
+    areas: list[AreaRecord],
+    schedules: None,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """002 Điều 18: the department can make a unit's report from the command line too; the
+    workbook carries the API's figures, and a period of another province's is refused."""
+    editor = await make_user("r.ceditor", Role.editor, AN_GIANG)
+    await client.put(
+        f"/api/v1/reports/{AN_GIANG}/2026-H1/narrative",
+        json={"sections": {"assessment": "Ổn định."}},
+        headers=editor,
+    )
+    out = tmp_path / "bao-cao.xlsx"
+    ran = nguon(
+        database_url, "reports", "make", "--area", AN_GIANG, "--period", "2026-H1",
+        "--out", str(out),
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert f"report 2026-H1 of {AN_GIANG}" in ran.stdout
+    figures, narrative = xlsx_figures(out.read_bytes())
+    assert figures["Tổng số tin bài"] == 0
+    assert ("Đánh giá chung", "Ổn định.") in narrative
+    pdf = tmp_path / "bao-cao.pdf"
+    ran = nguon(
+        database_url, "reports", "make", "--area", AN_GIANG, "--period", "2026-H1",
+        "--out", str(pdf),
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert PdfReader(pdf).pages
+    refused = nguon(
+        database_url, "reports", "make", "--area", AN_GIANG, "--period", "2026-Y",
+        "--out", str(out),
+    )  # fmt: skip
+    assert refused.returncode == 1
+    assert "no report period of this province" in refused.stderr
