@@ -1,4 +1,5 @@
-"""Periodic reports: each province's periods and deadlines, and the narrative people write
+"""Periodic reports: each province's periods and deadlines, the narrative people write, and
+the reminders before each deadline
 
 Revision ID: 0020
 Revises: 0019
@@ -103,8 +104,47 @@ def upgrade() -> None:
             "area_code", "period", name=op.f("uq_report_narratives_area_code_period")
         ),
     )
+    op.create_table(
+        "report_reminders",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("area_code", sa.String(length=16), nullable=False),
+        sa.Column("period", sa.String(length=16), nullable=False),
+        sa.Column("due_before", sa.Date(), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "pending",
+                "sent",
+                "failed",
+                name="report_reminder_status",
+                native_enum=False,
+                create_constraint=True,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_reminders")),
+        sa.UniqueConstraint(
+            "area_code", "period", name=op.f("uq_report_reminders_area_code_period")
+        ),
+    )
+    with op.batch_alter_table("report_reminders") as batch_op:
+        batch_op.create_index(
+            "ix_report_reminders_due",
+            ["next_attempt_at"],
+            unique=False,
+            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status = 'pending'"),
+        )
 
 
 def downgrade() -> None:
+    op.drop_table("report_reminders")
     op.drop_table("report_narratives")
     op.drop_table("report_schedules")

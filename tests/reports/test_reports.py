@@ -1,16 +1,13 @@
 """Periodic reports: each province's periods and deadlines, the figures of a period as the
 statistics give them, the narrative a person writes, and the PDF and XLSX made of them."""
 
-import importlib.util
 import io
 import re
 from datetime import date, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import openpyxl
-import pytest
 from httpx import AsyncClient
 from pypdf import PdfReader
 from sqlalchemy import select, update
@@ -35,35 +32,12 @@ from tests.conftest import (
     districts_of,
 )
 from tests.dispatch.test_queue import publish
+from tests.reports.conftest import schedule_rows
 
 PROBLEM = "application/problem+json"
 MIGRATION = (
     Path(__file__).parents[2] / "migrations/versions/0020_report_schedules_and_narratives.py"
 )
-
-
-def migration() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("migration_0020", MIGRATION)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def schedule_rows() -> list[ReportSchedule]:
-    """The schedules the migration seeds (the tests empty every table between them)."""
-    columns = ("province_code", "period", "starts_previous_year", "starts_month", "starts_day",
-               "ends_month", "ends_day", "units_due_month", "units_due_day",
-               "department_due_month", "department_due_day", "outline")  # fmt: skip
-    return [ReportSchedule(**dict(zip(columns, row, strict=True))) for row in migration().SEEDED]
-
-
-@pytest.fixture
-async def schedules(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    async with sessionmaker() as session:
-        session.add_all(schedule_rows())
-        await session.commit()
 
 
 def of_province(code: str) -> list[ReportSchedule]:

@@ -1,9 +1,21 @@
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nguon.kit.db import Base, UTCDateTime, utcnow
+from nguon.kit.notices import NoticeStatus
 
 # The schedule of provinces whose regulation sets none of their own (002 Điều 18).
 DEFAULT_PROVINCE = "default"
@@ -52,3 +64,39 @@ class ReportNarrative(Base):
     sections: Mapped[dict[str, str]] = mapped_column(JSON)
     updated_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ReportReminder(Base):
+    """An area reminded of a report due soon: written once per area and period by the worker,
+    and sent to the department's webhook as the incident notices are (`nguon.kit.notices`)."""
+
+    __tablename__ = "report_reminders"
+    __table_args__ = (
+        UniqueConstraint("area_code", "period"),
+        Index(
+            "ix_report_reminders_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str] = mapped_column(String(16))
+    due_before: Mapped[date] = mapped_column(Date)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[NoticeStatus] = mapped_column(
+        Enum(
+            NoticeStatus,
+            native_enum=False,
+            length=16,
+            create_constraint=True,
+            name="report_reminder_status",
+        )
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -5,12 +5,20 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nguon.areas.models import Area
 from nguon.bulletins.models import Bulletin
 from nguon.dispatch.models import Delivery
 from nguon.endpoints.models import Endpoint
 from nguon.incidents.models import Incident, IncidentKind, IncidentStatus, Severity
-from nguon.reports.models import DEFAULT_PROVINCE, ReportNarrative, ReportSchedule
+from nguon.kit.changes import changed
+from nguon.kit.db import insert_new
+from nguon.kit.notices import NoticeStatus
+from nguon.reports.models import DEFAULT_PROVINCE, ReportNarrative, ReportReminder, ReportSchedule
+from nguon.reports.schedule import ReportPeriod
 from nguon.stats.repository import first_on_air
+
+# The change-feed topic that wakes this process's reminder sender when a reminder was written.
+REMINDER_WRITTEN = "report_reminder_written"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +104,64 @@ class ReportRepository:
             )
         )
         return int(count or 0)
+
+    async def reminders(self, area_code: str, periods: Sequence[str]) -> dict[str, ReportReminder]:
+        rows = await self.session.scalars(
+            select(ReportReminder).where(
+                ReportReminder.area_code == area_code, ReportReminder.period.in_(periods)
+            )
+        )
+        return {row.period: row for row in rows}
+
+    async def reported_or_reminded(self, area_codes: Sequence[str], period: str) -> set[str]:
+        """Of the areas, those whose report for the period is written or already reminded."""
+        if not area_codes:
+            return set()
+        written = await self.session.scalars(
+            select(ReportNarrative.area_code).where(
+                ReportNarrative.period == period, ReportNarrative.area_code.in_(area_codes)
+            )
+        )
+        reminded = await self.session.scalars(
+            select(ReportReminder.area_code).where(
+                ReportReminder.period == period, ReportReminder.area_code.in_(area_codes)
+            )
+        )
+        return set(written) | set(reminded)
+
+    async def add_reminders(
+        self, areas: Sequence[Area], period: ReportPeriod, now: datetime
+    ) -> int:
+        """Queue each area's reminder of the period, unless one was queued before."""
+        added = 0
+        for area in areas:
+            due_before = period.due_before(area.level)
+            stored = await self.session.scalar(
+                insert_new(
+                    self.session, ReportReminder, ReportReminder.area_code, ReportReminder.period
+                )
+                .values(
+                    area_code=area.code,
+                    period=period.id,
+                    due_before=due_before,
+                    payload={
+                        "event": "report_due",
+                        "report": {
+                            "area": {"code": area.code, "name": area.name, "level": area.level},
+                            "period": period.id,
+                            "first_day": period.first_day.isoformat(),
+                            "last_day": period.last_day.isoformat(),
+                            "due_before": due_before.isoformat(),
+                        },
+                    },
+                    status=NoticeStatus.pending,
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+                .returning(ReportReminder.id)
+            )
+            added += stored is not None
+        if added:
+            changed(self.session, REMINDER_WRITTEN, {0})
+        return added

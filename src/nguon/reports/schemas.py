@@ -5,6 +5,7 @@ from typing import Annotated
 from pydantic import Field
 
 from nguon.incidents.models import IncidentKind, Severity
+from nguon.kit.notices import NoticeStatus
 from nguon.kit.schemas import RequestModel, ResponseModel
 from nguon.stats.schemas import AreaRef, StatsReport
 from nguon.stats.uptime import UptimeReport
@@ -17,6 +18,15 @@ class ReportStatus(StrEnum):
     overdue = "overdue"  # the deadline passed with nothing written
 
 
+class ReminderRead(ResponseModel):
+    written_at: Annotated[datetime, Field(description="When the worker reminded the area")]
+    status: Annotated[
+        NoticeStatus,
+        Field(description="Its notice to the department's webhook: `pending` until it is sent"),
+    ]
+    sent_at: datetime | None
+
+
 class PeriodRead(ResponseModel):
     id: Annotated[str, Field(description="`2026-H1`, `2026-H2`, `2026-Y`")]
     first_day: Annotated[date, Field(description="First local day of the figures")]
@@ -27,6 +37,10 @@ class PeriodRead(ResponseModel):
     units_due_before: Annotated[date, Field(description="Communes and districts")]
     department_due_before: Annotated[date, Field(description="The province's department")]
     status: ReportStatus
+    reminder: Annotated[
+        ReminderRead | None,
+        Field(description="The reminder before the deadline, once written (see the settings)"),
+    ] = None
 
 
 class AreaPeriods(ResponseModel):

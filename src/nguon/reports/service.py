@@ -14,7 +14,7 @@ from nguon.identity.principal import Principal
 from nguon.incidents.models import IncidentKind, Severity
 from nguon.kit.errors import InvalidInput
 from nguon.kit.settings import Settings
-from nguon.reports.models import ReportNarrative, ReportSchedule
+from nguon.reports.models import ReportNarrative, ReportReminder, ReportSchedule
 from nguon.reports.outlines import OUTLINES
 from nguon.reports.repository import ReportRepository
 from nguon.reports.schedule import ReportPeriod, parse_period, periods_on
@@ -24,6 +24,7 @@ from nguon.reports.schemas import (
     IncidentCounts,
     NarrativeRead,
     PeriodRead,
+    ReminderRead,
     ReportRead,
     ReportStatus,
     SectionRead,
@@ -72,8 +73,24 @@ class ReportService:
     async def period_of(self, area: Area, period_id: str) -> ReportPeriod:
         return parse_period(await self.schedules_of(area), period_id)
 
+    async def _period_reads(
+        self, area: Area, periods: Sequence[ReportPeriod], today: date
+    ) -> list[PeriodRead]:
+        ids = [period.id for period in periods]
+        written = await self.repository.narratives(area.code, ids)
+        reminders = await self.repository.reminders(area.code, ids)
+        return [
+            self._period_read(area, period, period.id in written, reminders.get(period.id), today)
+            for period in periods
+        ]
+
+    @staticmethod
     def _period_read(
-        self, area: Area, period: ReportPeriod, written: bool, today: date
+        area: Area,
+        period: ReportPeriod,
+        written: bool,
+        reminder: ReportReminder | None,
+        today: date,
     ) -> PeriodRead:
         due_before = period.due_before(area.level)
         return PeriodRead(
@@ -84,6 +101,11 @@ class ReportService:
             units_due_before=period.units_due_before,
             department_due_before=period.department_due_before,
             status=status_of(period, due_before, written, today),
+            reminder=None
+            if reminder is None
+            else ReminderRead(
+                written_at=reminder.created_at, status=reminder.status, sent_at=reminder.sent_at
+            ),
         )
 
     async def periods_for(
@@ -96,10 +118,9 @@ class ReportService:
             periods = periods_on(await self.schedules_of(area), today)
         else:
             periods = [await self.period_of(area, period_id)]
-        written = await self.repository.narratives(area.code, [p.id for p in periods])
         return AreaPeriods(
             area=AreaRef(code=area.code, name=area.name, level=area.level),
-            periods=[self._period_read(area, p, p.id in written, today) for p in periods],
+            periods=await self._period_reads(area, periods, today),
         )
 
     async def report_for(
@@ -123,11 +144,10 @@ class ReportService:
         uptime = await UptimeService(self.session).report(area, period.first_day, last_day, now)
         narratives = await self.repository.narratives(area.code, [period.id])
         narrative = narratives.get(period.id)
+        (period_read,) = await self._period_reads(area, [period], now.astimezone(LOCAL).date())
         return ReportRead(
             area=AreaRef(code=area.code, name=area.name, level=area.level),
-            period=self._period_read(
-                area, period, narrative is not None, now.astimezone(LOCAL).date()
-            ),
+            period=period_read,
             generated_at=now,
             statistics=statistics,
             uptime=uptime,
