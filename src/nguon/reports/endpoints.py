@@ -68,7 +68,7 @@ async def put_narrative(
     return await service.write_narrative(actor, area, period, body.sections, utcnow())
 
 
-async def _document(
+async def document_response(
     request: Request,
     session: Session,
     actor: Principal,
@@ -78,6 +78,7 @@ async def _document(
     media_type: str,
     extension: str,
 ) -> Response:
+    """The report rendered, as a download (the API's and the console's)."""
     service = ReportService(session, request.app.state.settings)
     report = await service.report_for(actor, area, period, utcnow())
     filename = f"bao-cao-{area}-{period}.{extension}"
@@ -101,7 +102,9 @@ async def get_report_pdf(
     area: AreaPath,
     period: PeriodPath,
 ) -> Response:
-    return await _document(request, session, actor, area, period, render_pdf, PDF_TYPE, "pdf")
+    return await document_response(
+        request, session, actor, area, period, render_pdf, PDF_TYPE, "pdf"
+    )
 
 
 @router.get(
@@ -117,7 +120,9 @@ async def get_report_xlsx(
     area: AreaPath,
     period: PeriodPath,
 ) -> Response:
-    return await _document(request, session, actor, area, period, render_xlsx, XLSX_TYPE, "xlsx")
+    return await document_response(
+        request, session, actor, area, period, render_xlsx, XLSX_TYPE, "xlsx"
+    )
 
 
 # After the documents: `/{area}/{period}` would take `2026-H1.pdf` as a period.
