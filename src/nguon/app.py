@@ -63,6 +63,7 @@ from nguon.media.sweep import running_media_sweep
 from nguon.push.endpoints import router as push_router
 from nguon.push.sse import EventStreams
 from nguon.push.sse import router as device_events_router
+from nguon.reports.endpoints import router as reports_router
 from nguon.rules.endpoints import router as rules_router
 from nguon.speech.service import Speech
 from nguon.stats.endpoints import router as stats_router
@@ -93,6 +94,7 @@ ROUTERS = (
     uplink_router,
     rules_router,
     exports_router,
+    reports_router,
     incidents_router,
     commands_router,
     device_commands_router,

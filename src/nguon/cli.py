@@ -33,13 +33,15 @@ from nguon.identity.roles import Holder, Role, roles_for, wrong_holder
 from nguon.identity.service import IdentityService
 from nguon.incidents.watch import IncidentWatch
 from nguon.kit.changes import ChangeFeed
-from nguon.kit.db import create_engine, create_sessionmaker
+from nguon.kit.db import create_engine, create_sessionmaker, utcnow
 from nguon.kit.errors import NguonError
 from nguon.kit.heap import settle_heap
 from nguon.kit.migrate import upgrade
 from nguon.kit.observability import configure_logging
 from nguon.kit.settings import Settings, get_settings
 from nguon.kit.storage import StorageError, create_storage
+from nguon.reports.render import render_pdf, render_xlsx
+from nguon.reports.service import ReportService
 from nguon.worker import create_bus, running_worker, started
 
 app = typer.Typer(help="nguon: the provincial source-information hub.", no_args_is_help=True)
@@ -51,7 +53,9 @@ audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 endpoints_app = typer.Typer(help="Radios and displays.", no_args_is_help=True)
 backup_app = typer.Typer(help="Backups of the database and the media.", no_args_is_help=True)
 export_app = typer.Typer(help="Exports for inspection.", no_args_is_help=True)
+reports_app = typer.Typer(help="Periodic reports.", no_args_is_help=True)
 for sub, name in (
+    (reports_app, "reports"),
     (export_app, "export"),
     (backup_app, "backup"),
     (db_app, "db"),
@@ -606,5 +610,43 @@ def export_inspection(
             f"wrote {out}: {export.bulletins} bulletins, {export.advertising} advertising, "
             f"{export.broadcasts} broadcasts"
         )
+
+    typer.echo(_run(work))
+
+
+# --- periodic reports ----------------------------------------------------------------------
+
+REPORT_FORMATS = (".pdf", ".xlsx", ".json")
+
+
+@reports_app.command("make")
+def reports_make(
+    area: Annotated[str, typer.Option(help="Area code")],
+    period: Annotated[str, typer.Option(help="Period id: 2026-H1, 2026-H2, 2026-Y (Lai Châu)")],
+    out: Annotated[
+        Path, typer.Option(dir_okay=False, help="The file to write: .pdf, .xlsx or .json")
+    ],
+) -> None:
+    """An area's periodic report (002 Điều 18, 000/004 Điều 15, 001 Điều 14), its figures up
+    to now while the period runs, as a PDF, a workbook or the API's JSON."""
+    if out.suffix.lower() not in REPORT_FORMATS:
+        raise typer.BadParameter(f"{out.name} is neither .pdf, .xlsx nor .json", param_hint="--out")
+
+    async def work(hub: Hub) -> str:
+        async with hub.sessionmaker() as session:
+            actor = await hub.operator(session)
+            report = await ReportService(session, hub.settings).report_for(
+                actor, area, period, utcnow()
+            )
+        suffix = out.suffix.lower()
+        if suffix == ".pdf":
+            content = await render_pdf(report)
+        elif suffix == ".xlsx":
+            content = await render_xlsx(report)
+        else:
+            content = report.model_dump_json(indent=2).encode()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(out.write_bytes, content)
+        return f"wrote {out}: report {report.period.id} of {report.area.code} ({report.area.name})"
 
     typer.echo(_run(work))

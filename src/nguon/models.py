@@ -23,6 +23,7 @@ from nguon.kit.idempotency import IdempotentRequest
 from nguon.kit.outbox import OutboxEvent
 from nguon.media.models import MediaObject, MediaRendition
 from nguon.push.models import Notification, NotificationAttempt
+from nguon.reports.models import ReportNarrative, ReportReminder, ReportSchedule
 from nguon.rules.models import BroadcastRule
 from nguon.speech.models import BulletinSpeech
 from nguon.uplink.models import UplinkAttempt, UplinkMessage
@@ -60,6 +61,9 @@ __all__ = [
     "Play",
     "ProcessedEvent",
     "ProgrammeEntry",
+    "ReportNarrative",
+    "ReportReminder",
+    "ReportSchedule",
     "UplinkAttempt",
     "UplinkMessage",
     "UsedSignature",

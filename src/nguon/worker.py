@@ -32,6 +32,7 @@ from nguon.kit.outbox import OutboxRelay, relay_forever
 from nguon.kit.settings import Settings
 from nguon.kit.storage import create_storage
 from nguon.push.webhooks import Pusher, for_push_endpoints, record_notifications
+from nguon.reports.reminders import REPORT_REMINDERS, remind_forever
 from nguon.uplink.sender import UplinkSender
 
 log = structlog.get_logger()
@@ -152,8 +153,9 @@ async def running_worker(
 ) -> AsyncIterator[None]:
     """Relay, webhook consumer, pusher, reconciler (which also opens incidents for silent
     endpoints), command pusher, the backup schedule, the audit chain's periodic check and
-    (when configured) the uplink to the central system, the incident webhook and the MQTT
-    channel to radios, for as long as the context is open."""
+    (when configured) the uplink to the central system, the incident webhook (which also
+    takes the report reminders) and the MQTT channel to radios, and the report reminders,
+    for as long as the context is open."""
     relay = OutboxRelay(
         sessionmaker,
         bus,
@@ -165,6 +167,11 @@ async def running_worker(
     uplink = UplinkSender(sessionmaker, settings, feed) if settings.uplink_enabled else None
     notifier = (
         IncidentNotifier(sessionmaker, settings, feed)
+        if settings.incident_webhook_enabled
+        else None
+    )
+    reminder_sender = (
+        IncidentNotifier(sessionmaker, settings, feed, REPORT_REMINDERS)
         if settings.incident_webhook_enabled
         else None
     )
@@ -189,6 +196,12 @@ async def running_worker(
         in_background("incident-notifier", notifier.run) if notifier else contextlib.nullcontext(),
         in_background("audit-check", lambda: check_audit_forever(sessionmaker, settings)),
         in_background("command-pusher", commands.run),
+        in_background("report-reminders", lambda: remind_forever(sessionmaker, settings))
+        if settings.report_reminder_days
+        else contextlib.nullcontext(),
+        in_background("report-reminder-sender", reminder_sender.run)
+        if reminder_sender
+        else contextlib.nullcontext(),
         mqtt_channel(settings, bus, mqtt) if mqtt else contextlib.nullcontext(),
     ):
         yield

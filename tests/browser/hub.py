@@ -27,6 +27,7 @@ from tests.conftest import (
     operator,
 )
 from tests.processes import ApiProcess, hub_environment
+from tests.reports.conftest import schedule_rows
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Nothing that reaches out of the machine or needs a GPU; no sandbox, as the tests run as root.
@@ -65,13 +66,14 @@ def communes() -> list[str]:
 
 async def seed(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
     """The demo data (An Giang with its communes, its accounts, endpoints and bulletins on air)
-    and the second commune's chair."""
+    and the second commune's chair, and the report schedules the migration seeds."""
     second_commune = communes()[1]
     async with sessionmaker() as session:
         identity = identity_for(session)
         actor = await operator(session)
         await load_demo(session, identity, actor, settings)
         await identity.create_user(actor, OTHER_CHAIR, PASSWORD, Role.commune_chair, second_commune)
+        session.add_all(schedule_rows())
         await session.commit()
 
 

@@ -10,6 +10,7 @@ from nguon.console.endpoints import router as session_pages
 from nguon.console.incidents import router as incident_pages
 from nguon.console.media import router as media_files
 from nguon.console.publishing import router as publishing_pages
+from nguon.console.reports import router as report_pages
 from nguon.console.review import router as review_pages
 
 # Publishing's fixed paths (`/bulletins/new`) come before review's `/bulletins/{id}`.
@@ -21,6 +22,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     admin_pages,
     backup_pages,
     incident_pages,
+    report_pages,
     # After the board's fixed `/endpoints/board`.
     device_pages,
     media_files,

@@ -7,6 +7,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nguon.kit.db import Base, UTCDateTime, utcnow
 
+# Where it was first defined; kept importable from here.
+from nguon.kit.notices import NoticeStatus as NoticeStatus
+
 
 class IncidentKind(StrEnum):
     power = "power"
@@ -34,12 +37,6 @@ class TimelineEvent(StrEnum):
     escalated = "escalated"
     resolved = "resolved"
     note = "note"
-
-
-class NoticeStatus(StrEnum):
-    pending = "pending"  # to be sent, or sent and to be retried
-    sent = "sent"  # the department's system answered 2xx
-    failed = "failed"  # refused for good (a 4xx that means "never")
 
 
 def _enum(kind: type[StrEnum], name: str) -> Enum:

@@ -9,17 +9,21 @@ that opens or resolves the incident, one per incident and event; a 2xx takes one
 means "never" fails it, anything else is retried after a wait that doubles up to a cap.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from nguon.incidents.models import IncidentNotice, NoticeStatus
-from nguon.incidents.repository import NOTICE_WRITTEN, IncidentRepository
+from nguon.incidents.models import IncidentNotice
+from nguon.incidents.repository import NOTICE_WRITTEN
 from nguon.kit.background import PassLoop
 from nguon.kit.changes import ChangeFeed
 from nguon.kit.db import utcnow
+from nguon.kit.notices import NoticeRows, NoticeStatus
 from nguon.kit.outbound import Attempt, canonical_json, post_signed
 from nguon.kit.settings import Settings
 
@@ -33,12 +37,33 @@ def notice_id(notice: IncidentNotice) -> str:
     return f"incident:{notice.incident_id}:{notice.event.value}"
 
 
+@dataclass(frozen=True, slots=True)
+class NoticeKind:
+    """A table of notices to the department: its rows, their ids on the wire, the change-feed
+    topic written beside a new one, and the name its attempts are logged under."""
+
+    model: type[Any]
+    notice_id: Callable[[Any], str]
+    topic: str
+    log_event: str
+    failed_event: str
+
+
+INCIDENT_NOTICES = NoticeKind(
+    IncidentNotice, notice_id, NOTICE_WRITTEN, "incident_notice", "incident_notifier_failed"
+)
+
+
 class IncidentNotifier:
+    """Sends the notices of one kind (incidents' by default; report reminders, 002 Điều 18)
+    to the department's webhook."""
+
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         settings: Settings,
         feed: ChangeFeed | None = None,
+        kind: NoticeKind = INCIDENT_NOTICES,
     ) -> None:
         # Only started with a URL, which the settings allow only with a secret.
         assert settings.incident_webhook_url is not None
@@ -49,7 +74,8 @@ class IncidentNotifier:
         self.secret = settings.incident_webhook_secret.get_secret_value()
         self.lease = timedelta(seconds=settings.incident_webhook_timeout_seconds * (BATCH + 1))
         self.client = httpx.AsyncClient(follow_redirects=False)
-        self.loop = PassLoop(feed, NOTICE_WRITTEN, POLL_SECONDS, "incident_notifier_failed")
+        self.kind = kind
+        self.loop = PassLoop(feed, kind.topic, POLL_SECONDS, kind.failed_event)
 
     async def run(self) -> None:
         try:
@@ -69,17 +95,17 @@ class IncidentNotifier:
     async def _pass(self) -> tuple[int, int]:
         now = utcnow()
         async with self.sessionmaker() as session:
-            repository = IncidentRepository(session)
-            claimed = await repository.claim_due_notices(now, BATCH, now + self.lease)
+            rows = NoticeRows(session, self.kind.model)
+            claimed = await rows.claim_due(now, BATCH, now + self.lease)
             await session.commit()
         for number, notice in enumerate(claimed):
-            body = canonical_json({"id": notice_id(notice), **notice.payload})
+            body = canonical_json({"id": self.kind.notice_id(notice), **notice.payload})
             attempt = await post_signed(
                 self.client,
                 self.url,
                 body,
                 self.secret,
-                {"X-Nguon-Notice": notice_id(notice)},
+                {"X-Nguon-Notice": self.kind.notice_id(notice)},
                 self.settings.incident_webhook_timeout_seconds,
             )
             retry = await self._record(notice, attempt)
@@ -87,12 +113,12 @@ class IncidentNotifier:
                 # The department is away: the rest wait with this one.
                 async with self.sessionmaker() as session:
                     rest = [later.id for later in claimed[number + 1 :]]
-                    await IncidentRepository(session).reschedule(rest, retry)
+                    await NoticeRows(session, self.kind.model).reschedule(rest, retry)
                     await session.commit()
                 return number + 1, len(claimed)
         return len(claimed), len(claimed)
 
-    async def _record(self, notice: IncidentNotice, attempt: Attempt) -> datetime | None:
+    async def _record(self, notice: Any, attempt: Attempt) -> datetime | None:
         """Settle the notice by what came of the attempt; returns when it is retried."""
         attempts = notice.attempts + 1
         if attempt.accepted:
@@ -107,7 +133,7 @@ class IncidentNotifier:
                 self.settings.incident_retry_max_seconds,
             )
         async with self.sessionmaker() as session:
-            await IncidentRepository(session).settle_notice(
+            await NoticeRows(session, self.kind.model).settle(
                 notice.id,
                 status=status,
                 attempts=attempts,
@@ -117,8 +143,8 @@ class IncidentNotifier:
             )
             await session.commit()
         log.info(
-            "incident_notice",
-            notice=notice_id(notice),
+            self.kind.log_event,
+            notice=self.kind.notice_id(notice),
             status=status.value,
             attempts=attempts,
             error=attempt.error,

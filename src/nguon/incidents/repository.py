@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -136,39 +136,6 @@ class IncidentRepository:
             )
         )
         changed(self.session, NOTICE_WRITTEN, {0})
-
-    async def claim_due_notices(
-        self, now: datetime, limit: int, lease_until: datetime
-    ) -> Sequence[IncidentNotice]:
-        """Take up to `limit` due notices, oldest first, held until `lease_until` (other
-        notifiers skip them; they fall due again if this one dies)."""
-        result = await self.session.scalars(
-            select(IncidentNotice)
-            .where(
-                IncidentNotice.status == NoticeStatus.pending,
-                IncidentNotice.next_attempt_at <= now,
-            )
-            .order_by(IncidentNotice.next_attempt_at, IncidentNotice.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        claimed = result.all()
-        if claimed:
-            await self.reschedule([notice.id for notice in claimed], lease_until)
-        return claimed
-
-    async def reschedule(self, notice_ids: Sequence[int], due: datetime) -> None:
-        if notice_ids:
-            await self.session.execute(
-                update(IncidentNotice)
-                .where(IncidentNotice.id.in_(notice_ids))
-                .values(next_attempt_at=due)
-            )
-
-    async def settle_notice(self, notice_id: int, **values: Any) -> None:
-        await self.session.execute(
-            update(IncidentNotice).where(IncidentNotice.id == notice_id).values(**values)
-        )
 
     async def notices_of(self, incident_id: int) -> Sequence[IncidentNotice]:
         result = await self.session.scalars(

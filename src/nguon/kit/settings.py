@@ -296,6 +296,22 @@ class Settings(BaseSettings):
     def incident_webhook_enabled(self) -> bool:
         return self.incident_webhook_url is not None
 
+    # Periodic reports (`nguon.reports`): the reminder before each deadline, sent to the
+    # incidents' webhook when it is set.
+    report_reminder_days: int = Field(
+        default=7,
+        ge=0,
+        le=60,
+        description="How many days before its deadline an area is reminded of a report not "
+        "written yet (0: never)",
+    )
+    report_reminder_check_seconds: float = Field(
+        default=3600,
+        gt=0,
+        le=86_400,
+        description="How often the worker sees which reports fall due",
+    )
+
     # Commands to endpoints, and the MQTT channel to radios (nguon.commands).
     command_repush_seconds: float = Field(
         default=30,

@@ -44,7 +44,7 @@ def _seconds_between_sqlite(element: SecondsBetween, compiler: SQLCompiler, **kw
     return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
 
 
-def _on_air() -> Subquery:
+def first_on_air() -> Subquery:
     """Each bulletin's first approval: the moment it first went on air."""
     return (
         select(
@@ -111,7 +111,7 @@ class StatsRepository:
     ) -> Sequence[BulletinGroup]:
         """Bulletins from the area's subtree that first went on air in [start, end), counted
         per combination of kind, priority, level, category, exercise and source unit."""
-        on_air = _on_air()
+        on_air = first_on_air()
         result = await self.session.execute(
             select(
                 Bulletin.kind,
@@ -196,7 +196,7 @@ class StatsRepository:
     ) -> Sequence[EmergencyRow]:
         """Emergency bulletins that first went on air in [start, end), each with how its
         deliveries to endpoints of the area fared; only those with such a delivery."""
-        on_air = _on_air()
+        on_air = first_on_air()
         result = await self.session.execute(
             select(
                 Bulletin.id,

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nguon.areas.models import Area
 from nguon.areas.repository import AreaRepository
 from nguon.areas.service import AreaService
 from nguon.dispatch.slots import LOCAL
@@ -69,6 +70,12 @@ class UptimeService:
     ) -> UptimeReport:
         area = await self.areas.get_by_code(area_code or actor.area.code)
         actor.require_within(area, "statistics")
+        return await self.report(area, first_day, last_day, now)
+
+    async def report(
+        self, area: Area, first_day: date, last_day: date, now: datetime
+    ) -> UptimeReport:
+        """The area's uptime, asked without a request (the periodic reports)."""
         if last_day < first_day:
             raise InvalidInput(
                 f"The period must start before it ends: from {first_day.isoformat()} is after "
