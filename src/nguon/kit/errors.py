@@ -70,3 +70,11 @@ class PayloadTooLarge(NguonError):
     status = 413
     slug = "payload-too-large"
     title = "Payload too large"
+
+
+class Unavailable(NguonError):
+    """A part the hub needs from the machine is missing: the request is fine, the host is not."""
+
+    status = 503
+    slug = "unavailable"
+    title = "Service unavailable"

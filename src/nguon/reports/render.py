@@ -11,9 +11,10 @@ from pathlib import Path
 
 import xlsxwriter
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from weasyprint import HTML
 
+from nguon.console.translations import translations
 from nguon.dispatch.slots import LOCAL
+from nguon.kit.errors import Unavailable
 from nguon.reports.schemas import ReportRead
 
 PDF_TYPE = "application/pdf"
@@ -40,6 +41,7 @@ _templates = Environment(
 
 def figure_tables(report: ReportRead) -> list[Table]:
     """The report's figures as titled rows of (label, value)."""
+    vietnamese = translations("vi")
     bulletins = report.statistics.bulletins
     broadcast = report.statistics.broadcast
     return [
@@ -48,7 +50,7 @@ def figure_tables(report: ReportRead) -> list[Table]:
             [("Tổng số tin bài", bulletins.total), ("Tin bài diễn tập", bulletins.exercises)]
             + [(f"Loại: {KINDS[k]}", n) for k, n in bulletins.by_kind.items()]
             + [(f"Cấp: {LEVELS[k]}", n) for k, n in bulletins.by_level.items()]
-            + [(f"Lĩnh vực: {k}", n) for k, n in bulletins.by_category.items()]
+            + [(f"Lĩnh vực: {vietnamese.gettext(k)}", n) for k, n in bulletins.by_category.items()]
             + [(f"Nguồn: {s.name} ({s.code})", s.bulletins) for s in bulletins.by_source],
         ),
         (
@@ -94,6 +96,15 @@ def pdf_bytes(report: ReportRead) -> bytes:
         day=report.generated_at.astimezone(LOCAL).date(),
         place=report.area.name,
     )
+    try:
+        # Imported here: WeasyPrint loads the system's Pango when imported, and the rest of
+        # the hub serves on a machine without it.
+        from weasyprint import HTML
+    except OSError as exc:
+        raise Unavailable(
+            "PDF reports need the Pango library (Debian: libpango-1.0-0 and "
+            f"libpangoft2-1.0-0), which could not be loaded: {exc}"
+        ) from exc
     document: bytes = HTML(string=html).write_pdf()
     return document
 
