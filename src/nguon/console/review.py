@@ -258,7 +258,9 @@ async def approve(
     request: Request, bulletin_id: BulletinIdPath, session: Session, actor: Decider
 ) -> Response:
     await _ready_to_act(request, session, actor, bulletin_id, "approve")
-    await BulletinService(session, request.app.state.speech).approve(actor, bulletin_id)
+    await BulletinService(session, request.app.state.speech).approve(
+        actor, bulletin_id, request.app.state.settings
+    )
     return _back_to(bulletin_id)
 
 

@@ -1,7 +1,8 @@
 import json
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -23,7 +24,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from nguon.bulletins.enums import Priority
+from nguon.bulletins.enums import Category, Priority
 from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.dispatch.models import (
     ENDED,
@@ -34,7 +35,7 @@ from nguon.dispatch.models import (
     moving_to,
 )
 from nguon.endpoints.models import Endpoint, EndpointHeartbeat, EndpointPlaylist
-from nguon.endpoints.windows import EndpointKind
+from nguon.endpoints.windows import DisplayProfile, EndpointKind, Windows
 from nguon.kit.db import UTCDateTime, insert_new, utcnow
 from nguon.speech.models import BulletinSpeech, SpeechStatus
 
@@ -55,6 +56,18 @@ def repushed(connected_since: datetime) -> ColumnElement[bool]:
         .exists()
     )
     return and_(Bulletin.priority == Priority.emergency, or_(Endpoint.push_url.is_not(None), heard))
+
+
+@dataclass(frozen=True, slots=True)
+class AdvertOnEndpoint:
+    endpoint_id: int
+    endpoint_code: str
+    endpoint_name: str
+    area_path: str
+    profile: DisplayProfile | None
+    windows: Windows
+    bulletin_id: str
+    content: dict[str, Any]
 
 
 def given_to_play(endpoint_id: int) -> Select[str]:
@@ -156,6 +169,29 @@ class DeliveryRepository:
         )
         unique = {bulletin.id: (bulletin, revision) for _d, bulletin, revision in result.all()}
         return list(unique.values())
+
+    async def adverts_beside(self, bulletin_id: str) -> Sequence[AdvertOnEndpoint]:
+        """Every advertisement on air (this bulletin too, if it is one) with a live delivery
+        to an endpoint the bulletin is live on, one row per endpoint and advertisement."""
+        reached = select(Delivery.endpoint_id).where(
+            Delivery.bulletin_id == bulletin_id, Delivery.status.not_in(ENDED)
+        )
+        result = await self.session.execute(
+            self._live()
+            .join(Endpoint, Endpoint.id == Delivery.endpoint_id)
+            .where(Bulletin.category == Category.advertising, Delivery.endpoint_id.in_(reached))
+            .with_only_columns(
+                Endpoint.id,
+                Endpoint.code,
+                Endpoint.name,
+                Endpoint.area_path,
+                Endpoint.profile,
+                Endpoint.windows,
+                Bulletin.id,
+                BulletinRevision.content,
+            )
+        )
+        return [AdvertOnEndpoint(*row) for row in result.all()]
 
     async def mark_sent(self, endpoint_id: int, bulletin_ids: Collection[str]) -> None:
         """Deliveries an endpoint has now been given."""
