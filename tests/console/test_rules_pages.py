@@ -13,6 +13,14 @@ from tests.console.conftest import SignInAs
 from tests.console.test_publishing import compose_form, created_id
 from tests.console.test_review import button, press, submitted
 
+
+def row(page: str, id_: str) -> str:
+    """The text of the element with this id, up to its end tag."""
+    found = re.search(rf'id="{id_}"[^>]*>(.*?)</', page, re.S)
+    assert found, id_
+    return " ".join(found.group(1).split())
+
+
 BORDER_GATE_NOTE = "Cần thẩm định: tin đến cụm thông tin cửa khẩu"
 REQUESTED_NOTE = "Biên tập viên yêu cầu thẩm định"
 
@@ -109,3 +117,62 @@ async def test_an_editor_ticks_outside_windows_on_the_form_002_dieu_10_2(
     assert saved.status_code == 303, saved.text
     stored = await client.get(f"/api/v1/bulletins/{bulletin_id}", headers=publisher)
     assert (stored.json()["title"], stored.json()["outside_windows"]) == ("Sửa lại", True)
+
+
+async def test_the_province_admin_keeps_hours_and_advertising_limits_001_dieu_8(
+    client: AsyncClient, make_user: MakeUser, sign_in_as: SignInAs
+) -> None:
+    """001 Điều 8.1 (least hours a day, 3 h morning and 3 h afternoon) and 8.3 (advertising
+    airtime): the "Quy định phát" page shows each profile's rules and saves them through the
+    API's service; a figure the API refuses is refused on the page, changing nothing."""
+    token = await sign_in_as("rules.admin", Role.admin, LAI_CHAU)
+    home = (await client.get("/console/")).text
+    assert 'href="/console/rules"' in home
+    page = await client.get("/console/rules")
+    assert page.status_code == 200
+    assert "Quy định phát" in page.text
+    # Without a rule of the province's own, the hub's settings hold (border gates 6 h a day).
+    assert row(page.text, "rules-border_gate-hours") == "6 giờ · thiết lập chung"
+    assert "10% thời gian hoạt động" in row(page.text, "rules-radio-advertising")
+
+    saved = await client.post(
+        "/console/rules/eboard",
+        data={"csrf_token": token, "daily_hours": "7", "morning_hours": "3",
+              "afternoon_hours": "4", "minutes_per_day": "20", "percent_of_day": ""},
+    )  # fmt: skip
+    assert saved.status_code == 303, saved.text
+    admin = await make_user("rules.api.admin", Role.admin, LAI_CHAU)
+    rules = await client.get("/api/v1/rules/advertising", headers=admin)
+    limit = next(item for item in rules.json()["items"] if item["profile"] == "eboard")
+    assert (limit["minutes_per_day"], limit["percent_of_day"]) == (20, None)
+    hours = await client.get("/api/v1/rules/hours", headers=admin)
+    rule = next(item for item in hours.json()["items"] if item["profile"] == "eboard")
+    assert (rule["daily_hours"], rule["afternoon_hours"]) == (7, 4)
+    page = await client.get(saved.headers["location"])
+    assert row(page.text, "rules-eboard-hours") == (
+        "7 giờ · 3 giờ buổi sáng · 4 giờ buổi chiều · quy định của tỉnh"
+    )
+    assert row(page.text, "rules-eboard-advertising") == "20 phút · quy định của tỉnh"
+    assert 'id="rules-saved"' in page.text
+
+    refused = await client.post(
+        "/console/rules/radio",
+        data={"csrf_token": token, "daily_hours": "2", "morning_hours": "2",
+              "afternoon_hours": "2", "percent_of_day": "5"},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert 'value="5"' in refused.text  # what was typed stays
+    assert "vượt quá số giờ mỗi ngày" in refused.text
+    rules = await client.get("/api/v1/rules/advertising", headers=admin)
+    radio = next(item for item in rules.json()["items"] if item["profile"] == "radio")
+    assert radio["source"] == "default"
+
+
+async def test_the_rules_page_is_the_admins(client: AsyncClient, sign_in_as: SignInAs) -> None:
+    """001 Điều 8: the province's administrators set its rules; an editor reads them on the
+    API, not on this page."""
+    token = await sign_in_as("rules.editor", Role.editor, LAI_CHAU)
+    assert 'href="/console/rules"' not in (await client.get("/console/")).text
+    assert (await client.get("/console/rules")).status_code == 403
+    refused = await client.post("/console/rules/radio", data={"csrf_token": token})
+    assert refused.status_code == 403

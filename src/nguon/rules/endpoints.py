@@ -31,6 +31,13 @@ def rule_service(request: Request, session: Session) -> RuleService:
 Rules = Annotated[RuleService, Depends(rule_service)]
 
 
+def hours_of(change: HoursRuleChange) -> HoursRule | None:
+    """The rule a change keeps; None: back to the hub's setting."""
+    if change.daily_hours is None:
+        return None
+    return HoursRule(change.daily_hours, change.morning_hours, change.afternoon_hours)
+
+
 def hours_read(rule: ProvinceRule) -> HoursRuleRead:
     return HoursRuleRead(
         province=rule.province.code,
@@ -90,12 +97,9 @@ async def put_hours(
     actor: Annotated[Principal, Depends(ADMIN)],
     change: HoursRuleChange,
 ) -> HoursRuleRead:
-    hours = (
-        None
-        if change.daily_hours is None
-        else HoursRule(change.daily_hours, change.morning_hours, change.afternoon_hours)
+    return hours_read(
+        await rules.set_hours(actor, change.province, change.profile, hours_of(change))
     )
-    return hours_read(await rules.set_hours(actor, change.province, change.profile, hours))
 
 
 @router.get(
