@@ -106,6 +106,15 @@ async def test_who_publishes_advertising_and_how(
     assert (await client.post("/api/v1/bulletins", json=advert(AN_GIANG), headers=publisher)
             ).status_code == 201  # fmt: skip
 
+    # A commune's own publisher writes an advertisement; its chair, who approves the
+    # commune's own bulletins, does not approve this one: an editor does.
+    commune_publisher = await make_user("ad.commune.publisher", Role.publisher, commune)
+    local_advert = await submitted(client, commune_publisher, advert(commune))
+    by_chair = await act(client, local_advert, "approve", chair)
+    assert by_chair.status_code == 403, by_chair.text
+    assert "which an editor approves" in by_chair.json()["detail"]
+    assert (await act(client, local_advert, "approve", editor)).status_code == 200
+
 
 async def test_approval_refuses_an_advert_past_the_daily_limit(
     client: AsyncClient,

@@ -59,15 +59,22 @@ def repushed(connected_since: datetime) -> ColumnElement[bool]:
 
 
 @dataclass(frozen=True, slots=True)
-class AdvertOnEndpoint:
-    endpoint_id: int
-    endpoint_code: str
-    endpoint_name: str
+class ReachedEndpoint:
+    id: int
+    code: str
+    name: str
     area_path: str
     profile: DisplayProfile | None
     windows: Windows
-    bulletin_id: str
-    content: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AdvertsBeside:
+    """What the advertising limit is judged on: see `DeliveryRepository.adverts_beside`."""
+
+    endpoints: list[ReachedEndpoint]
+    placed: dict[int, set[str]]  # endpoint id → ids of the advertisements live on it
+    contents: dict[str, dict[str, Any]]  # advertisement id → its on-air revision's content
 
 
 def given_to_play(endpoint_id: int) -> Select[str]:
@@ -170,28 +177,43 @@ class DeliveryRepository:
         unique = {bulletin.id: (bulletin, revision) for _d, bulletin, revision in result.all()}
         return list(unique.values())
 
-    async def adverts_beside(self, bulletin_id: str) -> Sequence[AdvertOnEndpoint]:
-        """Every advertisement on air (this bulletin too, if it is one) with a live delivery
-        to an endpoint the bulletin is live on, one row per endpoint and advertisement."""
+    async def adverts_beside(self, bulletin_id: str) -> AdvertsBeside:
+        """The endpoints the bulletin is live on, the advertisements on air (this bulletin
+        too, if it is one) live on each, and each advertisement's on-air content once: an
+        advertisement to a province is ten thousand endpoints, and its content is not read
+        ten thousand times."""
         reached = select(Delivery.endpoint_id).where(
             Delivery.bulletin_id == bulletin_id, Delivery.status.not_in(ENDED)
         )
-        result = await self.session.execute(
-            self._live()
-            .join(Endpoint, Endpoint.id == Delivery.endpoint_id)
-            .where(Bulletin.category == Category.advertising, Delivery.endpoint_id.in_(reached))
-            .with_only_columns(
+        endpoints = await self.session.execute(
+            select(
                 Endpoint.id,
                 Endpoint.code,
                 Endpoint.name,
                 Endpoint.area_path,
                 Endpoint.profile,
                 Endpoint.windows,
-                Bulletin.id,
-                BulletinRevision.content,
-            )
+            ).where(Endpoint.id.in_(reached))
         )
-        return [AdvertOnEndpoint(*row) for row in result.all()]
+        pairs = (
+            self._live()
+            .where(Bulletin.category == Category.advertising, Delivery.endpoint_id.in_(reached))
+            .with_only_columns(Delivery.endpoint_id, Bulletin.id)
+        )
+        placed: dict[int, set[str]] = {}
+        for endpoint_id, advert_id in (await self.session.execute(pairs)).all():
+            placed.setdefault(endpoint_id, set()).add(advert_id)
+        adverts = {advert_id for found in placed.values() for advert_id in found}
+        contents = await self.session.execute(
+            select(Bulletin.id, BulletinRevision.content)
+            .join(BulletinRevision, _on_air(BulletinRevision.bulletin_id, BulletinRevision.number))
+            .where(Bulletin.id.in_(adverts))
+        )
+        return AdvertsBeside(
+            [ReachedEndpoint(*row) for row in endpoints.all()],
+            placed,
+            {advert_id: content for advert_id, content in contents.all()},
+        )
 
     async def mark_sent(self, endpoint_id: int, bulletin_ids: Collection[str]) -> None:
         """Deliveries an endpoint has now been given."""

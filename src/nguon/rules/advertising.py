@@ -9,7 +9,7 @@ times the plays its schedule names that day, or once in every window when it has
 counted on the days the endpoint operates.
 """
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.bulletins.enums import BulletinStatus
 from nguon.bulletins.models import Bulletin
-from nguon.dispatch.repository import AdvertOnEndpoint, DeliveryRepository
+from nguon.dispatch.repository import DeliveryRepository
 from nguon.dispatch.slots import LOCAL
 from nguon.endpoints.windows import WEEKDAYS, Windows, endpoint_profile, minutes
 from nguon.kit.errors import Conflict
@@ -123,27 +123,20 @@ class AdvertisingGuard:
         """Refuse (409) an advertisement just dispatched that takes an endpoint it reaches
         past its province's limit on a day of its validity; the request's rollback then
         takes the approval back, to `status_before`."""
-        rows = await self.deliveries.adverts_beside(bulletin.id)
-        adverts = await self._adverts(rows)
+        beside = await self.deliveries.adverts_beside(bulletin.id)
+        adverts = await self._adverts(beside.contents)
         rules = ProvinceRules(self.settings, await self.rules.by_province_path())
-        by_endpoint: dict[int, list[AdvertOnEndpoint]] = {}
-        for row in rows:
-            by_endpoint.setdefault(row.endpoint_id, []).append(row)
+        # Endpoints alike in windows, limit and advertisements are judged once.
         judged: set[tuple[str, AdvertisingLimit, frozenset[str]]] = set()
-        for placed in by_endpoint.values():
-            endpoint = placed[0]
+        for endpoint in beside.endpoints:
+            placed = frozenset(beside.placed.get(endpoint.id, ()))
             limit = rules.advertising(endpoint.area_path, endpoint_profile(endpoint.profile))
-            # Endpoints alike in windows, limit and advertisements are judged once.
-            key = (
-                repr(sorted(endpoint.windows.items())),
-                limit,
-                frozenset(row.bulletin_id for row in placed),
-            )
+            key = (repr(sorted(endpoint.windows.items())), limit, placed)
             if key in judged:
                 continue
             judged.add(key)
             excess = first_excess(
-                (adverts[row.bulletin_id] for row in placed),
+                (adverts[advert_id] for advert_id in placed),
                 endpoint.windows,
                 limit,
                 max(bulletin.valid_from, now),
@@ -151,16 +144,15 @@ class AdvertisingGuard:
             )
             if excess is not None:
                 raise Conflict(
-                    f"Bulletin {bulletin.id} would take endpoint {endpoint.endpoint_code} "
-                    f"({endpoint.endpoint_name}) to {excess.minutes:g} minutes of "
+                    f"Bulletin {bulletin.id} would take endpoint {endpoint.code} "
+                    f"({endpoint.name}) to {excess.minutes:g} minutes of "
                     f"advertising on {excess.day.isoformat()}, past its limit of "
                     f"{excess.limit_minutes:g} minutes (Lai Châu 001 Điều 8.3); shorten "
                     "it, play it less often or on fewer endpoints.",
                     current_status=status_before.value,
                 )
 
-    async def _adverts(self, rows: Sequence[AdvertOnEndpoint]) -> dict[str, Advert]:
-        contents = {row.bulletin_id: row.content for row in rows}
+    async def _adverts(self, contents: Mapping[str, Mapping[str, Any]]) -> dict[str, Advert]:
         media = await self.media.many(
             [media_id for content in contents.values() for media_id in content["media"]]
         )
