@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from httpx import ASGITransport, AsyncClient
-from playlist_poll import SECRET, an_giang, ensure_database
+from playlist_poll import SECRET, an_giang, ensure_database, spread_endpoints
 from pydantic import SecretStr
 
 from nguon.app import create_app
 from nguon.endpoints.repository import EndpointRepository
-from nguon.endpoints.windows import DEFAULT_WINDOWS, DisplayProfile, EndpointKind
+from nguon.endpoints.windows import DisplayProfile, EndpointKind
 from nguon.identity.roles import Role
 from nguon.kit.migrate import upgrade
 from nguon.kit.settings import Settings
@@ -42,23 +42,10 @@ async def prepare(settings: Settings) -> None:
     app = create_app(settings)
     async with app.state.sessionmaker() as session:
         operator, identity, _province, communes = await an_giang(session)
-        windows = DEFAULT_WINDOWS[(EndpointKind.display, DisplayProfile.eboard)]
         await EndpointRepository(session).add_many(
-            [
-                {
-                    "code": f"ADV-{number:05d}",
-                    "name": f"E-board {number}",
-                    "kind": EndpointKind.display,
-                    "profile": DisplayProfile.eboard,
-                    "area_id": communes[number % len(communes)].id,
-                    "area_code": communes[number % len(communes)].code,
-                    "area_path": communes[number % len(communes)].path,
-                    "languages": ["vi"],
-                    "windows": windows,
-                    "enabled": True,
-                }
-                for number in range(ENDPOINTS)
-            ]
+            spread_endpoints(
+                communes, ENDPOINTS, "ADV", EndpointKind.display, DisplayProfile.eboard
+            )
         )
         await identity.create_user(operator, EDITOR[0], EDITOR[1], Role.editor, "91")
         await session.commit()
