@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python bench/console.py
 	$(BIN)/python bench/speech.py
 	$(BIN)/python bench/backup.py
+	$(BIN)/python bench/advertising_limit.py
 
 ## Rewrite docs/console.png, the README's screenshot of the console (needs /usr/bin/chromium).
 screenshot: install

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from httpx import ASGITransport, AsyncClient
-from playlist_poll import SECRET, an_giang, ensure_database
+from playlist_poll import SECRET, an_giang, ensure_database, spread_endpoints
 from pydantic import SecretStr
 from sqlalchemy import select
 
@@ -32,7 +32,7 @@ from nguon.commands.pusher import CommandPusher
 from nguon.dispatch.events import EndpointEvents
 from nguon.endpoints.models import Endpoint
 from nguon.endpoints.repository import EndpointRepository
-from nguon.endpoints.windows import DEFAULT_WINDOWS, EndpointKind
+from nguon.endpoints.windows import EndpointKind
 from nguon.identity.roles import Role
 from nguon.kit.migrate import upgrade
 from nguon.kit.settings import Settings
@@ -46,22 +46,8 @@ async def prepare(settings: Settings) -> None:
     app = create_app(settings)
     async with app.state.sessionmaker() as session:
         operator, identity, _province, communes = await an_giang(session)
-        windows = DEFAULT_WINDOWS[(EndpointKind.radio, None)]
         await EndpointRepository(session).add_many(
-            [
-                {
-                    "code": f"CMD-{number:05d}",
-                    "name": f"Radio {number}",
-                    "kind": EndpointKind.radio,
-                    "area_id": communes[number % len(communes)].id,
-                    "area_code": communes[number % len(communes)].code,
-                    "area_path": communes[number % len(communes)].path,
-                    "languages": ["vi"],
-                    "windows": windows,
-                    "enabled": True,
-                }
-                for number in range(ENDPOINTS)
-            ]
+            spread_endpoints(communes, ENDPOINTS, "CMD", EndpointKind.radio, None)
         )
         await identity.create_user(operator, EDITOR[0], EDITOR[1], Role.editor, "91")
         await session.commit()

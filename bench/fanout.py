@@ -36,12 +36,13 @@ from playlist_poll import (
     free_port,
     hub_environment,
     serve_hub,
+    spread_endpoints,
 )
 from sqlalchemy import select
 
 from nguon.endpoints.models import Endpoint
 from nguon.endpoints.repository import EndpointRepository
-from nguon.endpoints.windows import DEFAULT_WINDOWS, DisplayProfile, EndpointKind
+from nguon.endpoints.windows import DisplayProfile, EndpointKind
 from nguon.identity.principal import Principal
 from nguon.identity.roles import Role
 from nguon.identity.service import IdentityService
@@ -66,23 +67,10 @@ async def an_giang_with_eboards(
     keys: list[str] = []
     async with sessionmaker() as session:
         operator, identity, _province, communes = await an_giang(session)
-        windows = DEFAULT_WINDOWS[(EndpointKind.display, DisplayProfile.eboard)]
         await EndpointRepository(session).add_many(
-            [
-                {
-                    "code": f"FAN-{number:05d}",
-                    "name": f"E-board {number}",
-                    "kind": EndpointKind.display,
-                    "profile": DisplayProfile.eboard,
-                    "area_id": communes[number % len(communes)].id,
-                    "area_code": communes[number % len(communes)].code,
-                    "area_path": communes[number % len(communes)].path,
-                    "languages": ["vi"],
-                    "windows": windows,
-                    "enabled": True,
-                }
-                for number in range(ENDPOINTS)
-            ],
+            spread_endpoints(
+                communes, ENDPOINTS, "FAN", EndpointKind.display, DisplayProfile.eboard
+            )
         )
         await session.flush()
         with_keys = await session.execute(

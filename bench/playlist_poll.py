@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -33,6 +34,7 @@ from nguon.bulletins.schemas import BulletinCreate
 from nguon.bulletins.service import BulletinService
 from nguon.endpoints.schemas import EndpointCreate
 from nguon.endpoints.service import EndpointService
+from nguon.endpoints.windows import DEFAULT_WINDOWS, DisplayProfile, EndpointKind
 from nguon.identity.credentials import ApiKeyHasher, TokenCodec
 from nguon.identity.principal import AreaScope, Principal
 from nguon.identity.roles import Role
@@ -115,6 +117,29 @@ async def an_giang(
     operator, identity = await operator_of(session)
     province = await areas.get_by_code("91")
     return operator, identity, province, list(await areas.repository.children(province, None))
+
+
+def spread_endpoints(
+    communes: list[Area], count: int, code: str, kind: EndpointKind, profile: DisplayProfile | None
+) -> list[dict[str, Any]]:
+    """`count` enabled endpoints of a kind spread over the communes, with their default
+    windows, as rows for `EndpointRepository.add_many` (codes `{code}-00000` on)."""
+    windows = DEFAULT_WINDOWS[(kind, profile)]
+    return [
+        {
+            "code": f"{code}-{number:05d}",
+            "name": f"{kind.value} {number}",
+            "kind": kind,
+            "profile": profile,
+            "area_id": communes[number % len(communes)].id,
+            "area_code": communes[number % len(communes)].code,
+            "area_path": communes[number % len(communes)].path,
+            "languages": ["vi"],
+            "windows": windows,
+            "enabled": True,
+        }
+        for number in range(count)
+    ]
 
 
 async def prepare(settings: Settings) -> list[str]:

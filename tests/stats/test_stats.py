@@ -49,6 +49,25 @@ async def stats(client: AsyncClient, headers: dict[str, str], **params: str) -> 
     return dict(response.json())
 
 
+async def played_lately(
+    client: AsyncClient, device: dict[str, str], minutes_of: dict[str, int]
+) -> None:
+    """The device reports each bulletin played for its minutes, from 20 minutes ago."""
+    now = datetime.now(UTC)
+    plays = [
+        {
+            "id": f"lately-{bulletin_id}",
+            "bulletin_id": bulletin_id,
+            "started_at": at(now - timedelta(minutes=20)),
+            "ended_at": at(now - timedelta(minutes=20 - minutes)),
+            "outcome": "played",
+        }
+        for bulletin_id, minutes in minutes_of.items()
+    ]
+    reported = await client.post("/api/v1/device/plays", json={"plays": plays}, headers=device)
+    assert reported.status_code == 200, reported.text
+
+
 async def mark_exercise(sessionmaker: async_sessionmaker[AsyncSession], bulletin_id: str) -> None:
     """What a CAP Test or Exercise from the central system is stored as."""
     async with sessionmaker() as session:
@@ -414,19 +433,7 @@ async def test_an_exercise_is_counted_apart_and_never_as_broadcast(
         text_bulletin(AN_GIANG, title="Diễn tập", priority="emergency"),
     )
     await mark_exercise(sessionmaker, drill)
-    now = datetime.now(UTC)
-    plays = [
-        {
-            "id": f"ex-{bulletin_id}",
-            "bulletin_id": bulletin_id,
-            "started_at": at(now - timedelta(minutes=20)),
-            "ended_at": at(now - timedelta(minutes=20 - minutes)),
-            "outcome": "played",
-        }
-        for bulletin_id, minutes in ((real, 4), (drill, 10))
-    ]
-    reported = await client.post("/api/v1/device/plays", json={"plays": plays}, headers=radio)
-    assert reported.status_code == 200, reported.text
+    await played_lately(client, radio, {real: 4, drill: 10})
 
     report = await stats(client, people["viewer"])
     assert (report["bulletins"]["total"], report["bulletins"]["exercises"]) == (1, 1)

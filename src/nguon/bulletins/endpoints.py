@@ -285,7 +285,7 @@ async def approve_bulletin(
     request: Request,
 ) -> BulletinRead:
     service = BulletinService(session, request.app.state.speech)
-    await service.approve(actor, bulletin_id)
+    await service.approve(actor, bulletin_id, request.app.state.settings)
     return await _answer(service, request, bulletin_id)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nguon.areas.levels import AreaLevel
 from nguon.areas.service import AreaService
 from nguon.bulletins.content import check_media, require_subtitled
-from nguon.bulletins.enums import ON_AIR, BulletinKind, BulletinStatus
+from nguon.bulletins.enums import ON_AIR, BulletinKind, BulletinStatus, Category, Priority
 from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.bulletins.repository import BulletinFilter, BulletinRepository, Viewer
 from nguon.bulletins.schemas import BulletinCreate, BulletinUpdate
@@ -22,9 +22,11 @@ from nguon.identity.principal import Principal
 from nguon.identity.roles import Role
 from nguon.kit.db import utcnow
 from nguon.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from nguon.kit.settings import Settings
 from nguon.kit.text import fold
 from nguon.media.models import MediaObject
 from nguon.media.repository import MediaRepository
+from nguon.rules.advertising import AdvertisingGuard
 from nguon.speech.service import Speech, SpeechService, Spoken, working_speech
 from nguon.uplink.service import BulletinEvent, UplinkService
 
@@ -226,6 +228,8 @@ class BulletinService:
             raise InvalidInput("valid_until must be after valid_from.")
         if bulletin.kind is BulletinKind.text and not (bulletin.body or "").strip():
             raise InvalidInput("A text bulletin needs a body.")
+        if bulletin.category is Category.advertising:
+            self._check_advertising(actor, bulletin)
         if bulletin.share_with_central and bulletin.level is not AreaLevel.province:
             raise InvalidInput(
                 f"Only province bulletins are shared with the central system; this one is "
@@ -240,6 +244,28 @@ class BulletinService:
             if original.id == bulletin.id:
                 raise InvalidInput("A bulletin cannot translate itself.")
         bulletin.search_text = fold(f"{bulletin.title} {bulletin.body or ''}")
+
+    @staticmethod
+    def _check_advertising(actor: Principal, bulletin: Bulletin) -> None:
+        """Advertising is carried beside public information, not as it (001 Điều 7.5, 8.3):
+        it goes through an editor, who holds the airtime limit, so commune chairs (whose own
+        bulletins need no editor) do not author it; it never takes the rank of urgent public
+        information, nor the windows-closed postings of important events."""
+        if actor.effective_role is Role.commune_chair:
+            raise Forbidden(
+                "Commune chairs do not publish advertising (Lai Châu 001 Điều 8.3); "
+                "a publisher or an editor of the area does, and an editor approves it."
+            )
+        if bulletin.priority is not Priority.normal:
+            raise InvalidInput(
+                f"Advertising is never of {bulletin.priority} priority, which is kept for "
+                "public information; send it as normal."
+            )
+        if bulletin.outside_windows:
+            raise InvalidInput(
+                "Advertising plays inside the operating windows only: outside_windows is for "
+                "ad hoc and important-event postings (Decision 002 Điều 10.2)."
+            )
 
     async def _check_target(self, actor: Principal, bulletin: Bulletin, code: str) -> None:
         """A target is an administrative unit or an endpoint, inside the origin area."""
@@ -288,9 +314,17 @@ class BulletinService:
         bulletin.reason = note
         return bulletin
 
-    async def approve(self, actor: Principal, bulletin_id: str) -> Bulletin:
+    async def approve(self, actor: Principal, bulletin_id: str, settings: Settings) -> Bulletin:
+        """Put the bulletin on air; an advertisement only within the advertising limit of
+        every endpoint it reaches (`settings` give the limit where a province keeps none)."""
         bulletin = await self._in_state(actor, bulletin_id, "approve", DECIDABLE)
         await self._require_decider(actor, bulletin)
+        advertising = bulletin.category is Category.advertising
+        if advertising and actor.effective_role is Role.commune_chair:
+            raise Forbidden(
+                f"Bulletin {bulletin.id} is advertising, which an editor approves (Lai Châu "
+                "001 Điều 8.3), not a commune chair."
+            )
         if bulletin.status is not BulletinStatus.appraised:
             await self._refuse_unappraised(bulletin)
         now = utcnow()
@@ -300,7 +334,11 @@ class BulletinService:
                 "edit its validity first.",
                 current_status=bulletin.status.value,
             )
+        status_before = bulletin.status
         await self._put_on_air(actor, bulletin, now)
+        if advertising:
+            guard = AdvertisingGuard(self.session, settings)
+            await guard.hold_limit(bulletin, now, status_before)
         return bulletin
 
     async def appraisal_reasons(self, bulletin: Bulletin) -> list[AppraisalReason]:

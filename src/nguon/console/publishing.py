@@ -29,6 +29,7 @@ from nguon.console.session import CSRF_HEADER, ConsoleAccess
 from nguon.console.translations import Language, translations
 from nguon.console.web import HUB_TIME_ZONE, render, request_language
 from nguon.identity.principal import Principal
+from nguon.identity.roles import Role
 from nguon.kit.errors import InvalidInput
 from nguon.kit.multipart import FileUpload
 from nguon.kit.problems import in_words
@@ -94,6 +95,10 @@ class BulletinForm(FormModel):
     subtitle_dropped: Codes = Field(default_factory=list, max_length=20)
     sensitive: bool = False
     share_with_central: bool = False
+    # Editors only (002 Điều 10.2): the form carries the box, and says it did, only for them,
+    # so that another author's edit keeps what an editor set.
+    outside_windows: bool = False
+    outside_windows_offered: bool = False
     valid_from: Annotated[str, Field(max_length=32)] = ""
     valid_until: Annotated[str, Field(max_length=32)] = ""
     contributor: Annotated[str, Field(max_length=1_000)] = ""
@@ -156,7 +161,11 @@ def _schedule(form: BulletinForm, language: Language) -> dict[str, Any] | None:
 
 def _content(form: BulletinForm, language: Language) -> dict[str, Any]:
     """The form as the fields of the API's request body."""
+    chosen_by_editor = (
+        {"outside_windows": form.outside_windows} if form.outside_windows_offered else {}
+    )
     return {
+        **chosen_by_editor,
         "title": form.title,
         "kind": form.kind,
         "body": form.body.strip() or None,
@@ -223,6 +232,7 @@ def _form_of(bulletin: Bulletin, area_codes: set[str]) -> BulletinForm:
         subtitle_video=[choice.get("video") or "" for choice in bulletin.subtitles],
         sensitive=bulletin.sensitive,
         share_with_central=bulletin.share_with_central,
+        outside_windows=bulletin.outside_windows,
         valid_from=local_input(bulletin.valid_from),
         valid_until=local_input(bulletin.valid_until),
         contributor=bulletin.contributor or "",
@@ -351,6 +361,7 @@ async def _form_context(
         "weekdays": list(Weekday),
         "can_upload": UPLOADERS.admits(actor.effective_role),
         "province_level": actor.area.level is AreaLevel.province,
+        "editor": actor.effective_role is Role.editor,
         **more,
     }
 

@@ -129,6 +129,7 @@ class Actions:
     appraise: bool
     decide: bool
     revoke: bool
+    request_appraisal: bool = False
 
     @classmethod
     def of(
@@ -143,6 +144,10 @@ class Actions:
             and decider,
             revoke=REVOKERS.admits(actor.effective_role)
             and bulletin.on_air_revision is not None
+            and decider,
+            request_appraisal=DECIDERS.admits(actor.effective_role)
+            and bulletin.status in APPRAISABLE
+            and not bulletin.appraisal_requested
             and decider,
         )
 
@@ -184,6 +189,7 @@ async def bulletin_page(
         "channels": channels_of(stored, carried),
         "deliveries": deliveries,
         "actions": Actions.of(actor, bulletin, in_reach(actor, stored), decides(actor, stored)),
+        "appraisal": await service.appraisal_reasons(stored),
         "reviewer": reviews(actor),
         "overseer": EMERGENCY_OVERSEERS.admits(actor.effective_role),
         "refused": None,
@@ -223,12 +229,20 @@ async def review_queue(request: Request, session: Session, actor: Reader) -> Res
         if APPRAISERS.admits(actor.effective_role)
         else None
     )
-    spoken = await working_speech(session, [*(to_decide or []), *(to_appraise or [])])
+    waiting = [*(to_decide or []), *(to_appraise or [])]
+    spoken = await working_speech(session, waiting)
     speech = {key: [speech_read(s) for s in found] for key, found in spoken.items()}
+    # Why each must be appraised first (Lai Châu 001 Điều 10.1a; an editor's request).
+    appraisal = {bulletin.id: await service.appraisal_reasons(bulletin) for bulletin in waiting}
     return render(
         request,
         "review_queue.html",
-        {"to_decide": to_decide, "to_appraise": to_appraise, "speech": speech},
+        {
+            "to_decide": to_decide,
+            "to_appraise": to_appraise,
+            "speech": speech,
+            "appraisal": appraisal,
+        },
     )
 
 
@@ -258,7 +272,18 @@ async def approve(
     request: Request, bulletin_id: BulletinIdPath, session: Session, actor: Decider
 ) -> Response:
     await _ready_to_act(request, session, actor, bulletin_id, "approve")
-    await BulletinService(session, request.app.state.speech).approve(actor, bulletin_id)
+    await BulletinService(session, request.app.state.speech).approve(
+        actor, bulletin_id, request.app.state.settings
+    )
+    return _back_to(bulletin_id)
+
+
+@router.post("/bulletins/{bulletin_id}/request-appraisal")
+async def request_appraisal(
+    request: Request, bulletin_id: BulletinIdPath, session: Session, actor: Decider
+) -> Response:
+    await _ready_to_act(request, session, actor, bulletin_id, "request-appraisal")
+    await BulletinService(session).request_appraisal(actor, bulletin_id)
     return _back_to(bulletin_id)
 
 

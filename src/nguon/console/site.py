@@ -12,6 +12,7 @@ from nguon.console.media import router as media_files
 from nguon.console.publishing import router as publishing_pages
 from nguon.console.reports import router as report_pages
 from nguon.console.review import router as review_pages
+from nguon.console.rules import router as rule_pages
 
 # Publishing's fixed paths (`/bulletins/new`) come before review's `/bulletins/{id}`.
 PAGE_ROUTERS: tuple[APIRouter, ...] = (
@@ -21,6 +22,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     commune_pages,
     admin_pages,
     backup_pages,
+    rule_pages,
     incident_pages,
     report_pages,
     # After the board's fixed `/endpoints/board`.

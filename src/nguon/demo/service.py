@@ -149,5 +149,5 @@ async def _demo_endpoints(
                 ),
             )
             await bulletins.submit(editor, bulletin.id)
-            await bulletins.approve(editor, bulletin.id)
+            await bulletins.approve(editor, bulletin.id, settings)
     return found

@@ -1,7 +1,8 @@
 import json
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -23,7 +24,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from nguon.bulletins.enums import Priority
+from nguon.bulletins.enums import Category, Priority
 from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.dispatch.models import (
     ENDED,
@@ -34,7 +35,7 @@ from nguon.dispatch.models import (
     moving_to,
 )
 from nguon.endpoints.models import Endpoint, EndpointHeartbeat, EndpointPlaylist
-from nguon.endpoints.windows import EndpointKind
+from nguon.endpoints.windows import DisplayProfile, EndpointKind, Windows
 from nguon.kit.db import UTCDateTime, insert_new, utcnow
 from nguon.speech.models import BulletinSpeech, SpeechStatus
 
@@ -55,6 +56,25 @@ def repushed(connected_since: datetime) -> ColumnElement[bool]:
         .exists()
     )
     return and_(Bulletin.priority == Priority.emergency, or_(Endpoint.push_url.is_not(None), heard))
+
+
+@dataclass(frozen=True, slots=True)
+class ReachedEndpoint:
+    id: int
+    code: str
+    name: str
+    area_path: str
+    profile: DisplayProfile | None
+    windows: Windows
+
+
+@dataclass(frozen=True, slots=True)
+class AdvertsBeside:
+    """What the advertising limit is judged on: see `DeliveryRepository.adverts_beside`."""
+
+    endpoints: list[ReachedEndpoint]
+    placed: dict[int, set[str]]  # endpoint id → ids of the advertisements live on it
+    contents: dict[str, dict[str, Any]]  # advertisement id → its on-air revision's content
 
 
 def given_to_play(endpoint_id: int) -> Select[str]:
@@ -156,6 +176,44 @@ class DeliveryRepository:
         )
         unique = {bulletin.id: (bulletin, revision) for _d, bulletin, revision in result.all()}
         return list(unique.values())
+
+    async def adverts_beside(self, bulletin_id: str) -> AdvertsBeside:
+        """The endpoints the bulletin is live on, the advertisements on air (this bulletin
+        too, if it is one) live on each, and each advertisement's on-air content once: an
+        advertisement to a province is ten thousand endpoints, and its content is not read
+        ten thousand times."""
+        reached = select(Delivery.endpoint_id).where(
+            Delivery.bulletin_id == bulletin_id, Delivery.status.not_in(ENDED)
+        )
+        endpoints = await self.session.execute(
+            select(
+                Endpoint.id,
+                Endpoint.code,
+                Endpoint.name,
+                Endpoint.area_path,
+                Endpoint.profile,
+                Endpoint.windows,
+            ).where(Endpoint.id.in_(reached))
+        )
+        pairs = (
+            self._live()
+            .where(Bulletin.category == Category.advertising, Delivery.endpoint_id.in_(reached))
+            .with_only_columns(Delivery.endpoint_id, Bulletin.id)
+        )
+        placed: dict[int, set[str]] = {}
+        for endpoint_id, advert_id in (await self.session.execute(pairs)).all():
+            placed.setdefault(endpoint_id, set()).add(advert_id)
+        adverts = {advert_id for found in placed.values() for advert_id in found}
+        contents = await self.session.execute(
+            select(Bulletin.id, BulletinRevision.content)
+            .join(BulletinRevision, _on_air(BulletinRevision.bulletin_id, BulletinRevision.number))
+            .where(Bulletin.id.in_(adverts))
+        )
+        return AdvertsBeside(
+            [ReachedEndpoint(*row) for row in endpoints.all()],
+            placed,
+            {advert_id: content for advert_id, content in contents.all()},
+        )
 
     async def mark_sent(self, endpoint_id: int, bulletin_ids: Collection[str]) -> None:
         """Deliveries an endpoint has now been given."""

@@ -203,6 +203,22 @@ class Settings(BaseSettings):
     min_daily_hours_radio: float = Field(default=0, ge=0, le=24)
     min_daily_hours_eboard: float = Field(default=0, ge=0, le=24)
     min_daily_hours_border_gate: float = Field(default=6, ge=0, le=24)
+    # Advertising airtime where a province keeps no limit of its own (001 Điều 8.3 defers to
+    # the law on advertising, whose Điều 22 caps radio advertising at 10% of a day's airtime),
+    # and how long a still advertisement (text, picture) counts per showing.
+    advertising_percent: float = Field(
+        default=10,
+        ge=0,
+        le=100,
+        description="Most advertising airtime an endpoint gives in a day, as a percentage of "
+        "its operating windows that day, where its province keeps no limit",
+    )
+    advertising_still_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="Airtime a text or picture advertisement counts per showing",
+    )
     endpoint_offline_seconds: int = Field(
         default=180,
         ge=10,

@@ -8,6 +8,10 @@ from nguon.kit.schemas import RequestModel, ResponseModel, pattern
 ProvinceCode = Annotated[str, Field(pattern=pattern(r"^[0-9]{2}$", "2 digits"))]
 DayHours = Annotated[float, Field(ge=0, le=24)]
 HalfDayHours = Annotated[float, Field(ge=0, le=12)]
+RuleSource = Annotated[
+    Literal["province", "default"],
+    Field(description="`province`: kept for the province; `default`: the hub's setting"),
+]
 
 
 class HoursRuleRead(ResponseModel):
@@ -20,10 +24,7 @@ class HoursRuleRead(ResponseModel):
     afternoon_hours: Annotated[
         float | None, Field(description="Of those, the least from 12:00 on; null: no such rule")
     ]
-    source: Annotated[
-        Literal["province", "default"],
-        Field(description="`province`: kept for the province; `default`: the hub's setting"),
-    ]
+    source: RuleSource
 
 
 class HoursRules(ResponseModel):
@@ -52,3 +53,36 @@ class HoursRuleChange(RequestModel):
                 f"({self.daily_hours:g} h)"
             )
         return self
+
+
+class AdvertisingLimitRead(ResponseModel):
+    province: Annotated[str, Field(description="The province's code")]
+    profile: EndpointProfile
+    minutes_per_day: Annotated[
+        float | None, Field(description="Most advertising minutes a day; null: no such limit")
+    ]
+    percent_of_day: Annotated[
+        float | None,
+        Field(
+            description="Most advertising a day as a percentage of the endpoint's operating "
+            "windows that day; null: no such limit"
+        ),
+    ]
+    source: RuleSource
+
+
+class AdvertisingLimits(ResponseModel):
+    items: list[AdvertisingLimitRead]
+
+
+class AdvertisingLimitChange(RequestModel):
+    province: Annotated[
+        ProvinceCode | None, Field(description="Default: the province you act in")
+    ] = None
+    profile: EndpointProfile
+    minutes_per_day: Annotated[
+        float | None, Field(ge=0, le=24 * 60, description="null: no limit in minutes")
+    ] = None
+    percent_of_day: Annotated[
+        float | None, Field(ge=0, le=100, description="null: no limit as a share")
+    ] = None

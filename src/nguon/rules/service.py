@@ -1,9 +1,11 @@
-"""A province's rules for its endpoints: their operating hours.
+"""A province's rules for its endpoints: their operating hours and their advertising airtime.
 
 The regulations set them per province and per kind of endpoint (An Giang's border gates 8 h a
 day, 000 Điều 4.3; Lai Châu's public displays 6 h, 3 in the morning and 3 in the afternoon,
 001 Điều 8.1), so they are data, kept per province and profile; the hub's settings hold for a
-province, or a column, without one.
+province, or a column, without one. Advertising's airtime "follows the law on advertising"
+(001 Điều 8.3), which caps it by share of the day's airtime; a province may keep a share, a
+number of minutes, or both (the smaller holds).
 """
 
 from collections.abc import Sequence
@@ -33,10 +35,28 @@ class HoursRule:
 
 
 @dataclass(frozen=True, slots=True)
+class AdvertisingLimit:
+    """The most advertising an endpoint of a profile gives in a day: minutes, a percentage of
+    its operating windows that day, or both (the smaller holds)."""
+
+    minutes: float | None
+    percent: float | None
+    from_province: bool = False  # False: the hub's setting (a percentage)
+
+    def seconds(self, window_seconds: float) -> float:
+        """The most advertising seconds in a day whose windows last `window_seconds`."""
+        limits = [window_seconds * self.percent / 100] if self.percent is not None else []
+        if self.minutes is not None:
+            limits.append(self.minutes * 60)
+        return min(limits)
+
+
+@dataclass(frozen=True, slots=True)
 class ProvinceRule:
     province: Area
     profile: EndpointProfile
     hours: HoursRule
+    advertising: AdvertisingLimit
 
 
 def default_hours(settings: Settings, profile: EndpointProfile) -> float:
@@ -56,6 +76,21 @@ def hours_rule(
     return HoursRule(rule.daily_hours, rule.morning_hours, rule.afternoon_hours, True)
 
 
+def advertising_limit(settings: Settings, rule: BroadcastRule | None) -> AdvertisingLimit:
+    """The limit a stored row gives, the hub's share where it keeps neither figure."""
+    if rule is None or (rule.advertising_minutes is None and rule.advertising_percent is None):
+        return AdvertisingLimit(None, settings.advertising_percent)
+    return AdvertisingLimit(rule.advertising_minutes, rule.advertising_percent, True)
+
+
+def province_rule(
+    settings: Settings, province: Area, profile: EndpointProfile, rule: BroadcastRule | None
+) -> ProvinceRule:
+    return ProvinceRule(
+        province, profile, hours_rule(settings, profile, rule), advertising_limit(settings, rule)
+    )
+
+
 class ProvinceRules:
     """The rules of every province at once, for reports over many endpoints."""
 
@@ -63,11 +98,17 @@ class ProvinceRules:
         self.settings = settings
         self.by_path = by_path
 
-    def hours(self, area_path: str, profile: EndpointProfile) -> HoursRule:
+    def _rule(self, area_path: str, profile: EndpointProfile) -> BroadcastRule | None:
         for province_path, rule in self.by_path:
             if rule.profile is profile and area_path.startswith(province_path):
-                return hours_rule(self.settings, profile, rule)
-        return hours_rule(self.settings, profile, None)
+                return rule
+        return None
+
+    def hours(self, area_path: str, profile: EndpointProfile) -> HoursRule:
+        return hours_rule(self.settings, profile, self._rule(area_path, profile))
+
+    def advertising(self, area_path: str, profile: EndpointProfile) -> AdvertisingLimit:
+        return advertising_limit(self.settings, self._rule(area_path, profile))
 
 
 class RuleService:
@@ -115,15 +156,15 @@ class RuleService:
             )
         return province
 
-    async def hours_of(self, actor: Principal, code: str | None) -> list[ProvinceRule]:
-        """The hours rule of each profile in the province, readable by anyone in or above it
-        and by those inside it."""
+    async def of_province(self, actor: Principal, code: str | None) -> list[ProvinceRule]:
+        """The rules of each profile in the province, readable by anyone in or above it and
+        by those inside it."""
         province = await self._province(actor, code)
         if not actor.area.path.startswith(province.path):
             actor.require_within(province, "rules")
         stored = {rule.profile: rule for rule in await self.repository.of_province(province.code)}
         return [
-            ProvinceRule(province, profile, hours_rule(self.settings, profile, stored.get(profile)))
+            province_rule(self.settings, province, profile, stored.get(profile))
             for profile in EndpointProfile
         ]
 
@@ -136,13 +177,34 @@ class RuleService:
     ) -> ProvinceRule:
         """Keep the province's hours for the profile; None goes back to the hub's setting.
         Endpoints keep their windows until they are next changed, checked then."""
+        province, rule = await self._rule_to_change(actor, code, profile)
+        rule.daily_hours = None if hours is None else hours.daily_hours
+        rule.morning_hours = None if hours is None else hours.morning_hours
+        rule.afternoon_hours = None if hours is None else hours.afternoon_hours
+        return province_rule(self.settings, province, profile, rule)
+
+    async def set_advertising(
+        self,
+        actor: Principal,
+        code: str | None,
+        profile: EndpointProfile,
+        minutes: float | None,
+        percent: float | None,
+    ) -> ProvinceRule:
+        """Keep the province's advertising limit for the profile (both None: back to the hub's
+        share). Bulletins already approved keep playing; the limit holds at the next approval."""
+        province, rule = await self._rule_to_change(actor, code, profile)
+        rule.advertising_minutes = minutes
+        rule.advertising_percent = percent
+        return province_rule(self.settings, province, profile, rule)
+
+    async def _rule_to_change(
+        self, actor: Principal, code: str | None, profile: EndpointProfile
+    ) -> tuple[Area, BroadcastRule]:
         province = await self._province(actor, code)
         actor.require_within(province, "rules")
         rule = await self.repository.get(province.code, profile)
         if rule is None:
             rule = BroadcastRule(province_code=province.code, profile=profile)
             await self.repository.add(rule)
-        rule.daily_hours = None if hours is None else hours.daily_hours
-        rule.morning_hours = None if hours is None else hours.morning_hours
-        rule.afternoon_hours = None if hours is None else hours.afternoon_hours
-        return ProvinceRule(province, profile, hours_rule(self.settings, profile, rule))
+        return province, rule

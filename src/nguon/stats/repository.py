@@ -1,6 +1,7 @@
 """The report's queries: aggregates computed by the database, one row per group, never the
 bulletins, deliveries or plays themselves (a province-wide emergency alone makes thousands)."""
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -89,6 +90,15 @@ class EndpointRow:
     held_version: int | None
 
 
+@dataclass(slots=True)
+class PlayedSeconds:
+    """An endpoint's airtime: public information, and advertising (001 Điều 8.3), which the
+    operating-hours rule for public information (001 Điều 8.1) does not count."""
+
+    public: float = 0.0
+    advertising: float = 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class EmergencyRow:
     id: str
@@ -170,13 +180,16 @@ class StatsRepository:
 
     async def played_seconds(
         self, area_path: str, start: datetime, end: datetime
-    ) -> dict[int, float]:
+    ) -> dict[int, PlayedSeconds]:
         """Per endpoint of the area, the seconds its aired plays of real (not exercise)
-        bulletins overlap [start, end)."""
+        bulletins overlap [start, end): public information and advertising apart."""
         clipped_end = case((Play.ended_at > end, _instant(end)), else_=Play.ended_at)
         clipped_start = case((Play.started_at < start, _instant(start)), else_=Play.started_at)
+        advertising = Bulletin.category == Category.advertising
         result = await self.session.execute(
-            select(Play.endpoint_id, func.sum(SecondsBetween(clipped_end, clipped_start)))
+            select(
+                Play.endpoint_id, advertising, func.sum(SecondsBetween(clipped_end, clipped_start))
+            )
             .join(Endpoint, Endpoint.id == Play.endpoint_id)
             .join(Bulletin, Bulletin.id == Play.bulletin_id)
             .where(
@@ -186,10 +199,16 @@ class StatsRepository:
                 Play.ended_at > start,
                 Bulletin.exercise.is_(False),
             )
-            .group_by(Play.endpoint_id)
+            .group_by(Play.endpoint_id, advertising)
         )
-        # PostgreSQL's EXTRACT answers a numeric (a Decimal here).
-        return {endpoint_id: float(seconds or 0) for endpoint_id, seconds in result.all()}
+        played: dict[int, PlayedSeconds] = defaultdict(PlayedSeconds)
+        for endpoint_id, is_advertising, seconds in result.all():
+            # PostgreSQL's EXTRACT answers a numeric (a Decimal here).
+            if is_advertising:
+                played[endpoint_id].advertising += float(seconds or 0)
+            else:
+                played[endpoint_id].public += float(seconds or 0)
+        return played
 
     async def emergencies(
         self, area_path: str, start: datetime, end: datetime

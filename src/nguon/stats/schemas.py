@@ -15,6 +15,15 @@ from nguon.endpoints.windows import EndpointKind
 from nguon.kit.schemas import ResponseModel
 
 Minutes = Annotated[float, Field(ge=0, description="Minutes, to two decimals")]
+AdvertisingMinutes = Annotated[
+    float,
+    Field(
+        ge=0,
+        description="Minutes of advertising played (Lai Châu 001 Điều 8.3), apart from "
+        "played_minutes: advertising is not public information and counts toward no "
+        "operating-hours rule",
+    ),
+]
 Ratio = Annotated[
     float | None,
     Field(description="played_minutes / required_minutes; null when nothing was required"),
@@ -79,6 +88,7 @@ class EndpointBroadcast(ResponseModel):
     commune_code: str
     commune_name: str
     played_minutes: Minutes
+    advertising_minutes: AdvertisingMinutes
     required_minutes: Minutes
     ratio: Ratio
     minimum_minutes: MinimumMinutes
@@ -90,6 +100,7 @@ class CommuneBroadcast(ResponseModel):
     name: str
     endpoints: int
     played_minutes: Minutes
+    advertising_minutes: AdvertisingMinutes
     required_minutes: Minutes
     ratio: Ratio
     minimum_minutes: MinimumMinutes
@@ -100,10 +111,11 @@ class BroadcastStats(ResponseModel):
     played_minutes: Annotated[
         float,
         Field(
-            description="Played or interrupted plays of real (not exercise) bulletins, clipped "
-            "to the period"
+            description="Played or interrupted plays of real (not exercise) bulletins of "
+            "public information (advertising apart), clipped to the period"
         ),
     ]
+    advertising_minutes: AdvertisingMinutes
     required_minutes: Annotated[
         float, Field(description="The endpoints' operating windows in the period, local time")
     ]

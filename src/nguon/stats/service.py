@@ -26,7 +26,13 @@ from nguon.identity.principal import Principal
 from nguon.kit.errors import InvalidInput
 from nguon.kit.settings import Settings
 from nguon.rules.service import ProvinceRules, RuleService
-from nguon.stats.repository import BulletinGroup, EmergencyRow, EndpointRow, StatsRepository
+from nguon.stats.repository import (
+    BulletinGroup,
+    EmergencyRow,
+    EndpointRow,
+    PlayedSeconds,
+    StatsRepository,
+)
 from nguon.stats.schemas import (
     AreaRef,
     BroadcastStats,
@@ -103,12 +109,14 @@ class _Tally:
 
     endpoints: int = 0
     played: float = 0.0
+    advertising: float = 0.0
     required: float = 0.0
     minimum: float = 0.0
 
-    def add(self, played: float, required: float, minimum: float) -> None:
+    def add(self, played: PlayedSeconds, required: float, minimum: float) -> None:
         self.endpoints += 1
-        self.played += played
+        self.played += played.public
+        self.advertising += played.advertising
         self.required += required
         self.minimum += minimum
 
@@ -198,7 +206,7 @@ class StatsService:
     def _broadcast(
         endpoints: Sequence[EndpointRow],
         rules: ProvinceRules,
-        played: dict[int, float],
+        played: dict[int, PlayedSeconds],
         start: datetime,
         end: datetime,
     ) -> BroadcastStats:
@@ -214,7 +222,7 @@ class StatsService:
             required = required_by_windows[key]
             rule = rules.hours(endpoint.area_path, endpoint_profile(endpoint.profile))
             minimum = rule.daily_hours * 3600 * ((end - start) / timedelta(days=1))
-            aired = played.get(endpoint.id, 0.0)
+            aired = played.get(endpoint.id, PlayedSeconds())
             rows.append(
                 EndpointBroadcast(
                     code=endpoint.code,
@@ -223,19 +231,22 @@ class StatsService:
                     enabled=endpoint.enabled,
                     commune_code=endpoint.commune_code,
                     commune_name=endpoint.commune_name,
-                    played_minutes=_minutes(aired),
+                    played_minutes=_minutes(aired.public),
+                    advertising_minutes=_minutes(aired.advertising),
                     required_minutes=_minutes(required),
-                    ratio=_ratio(aired, required),
+                    ratio=_ratio(aired.public, required),
                     minimum_minutes=_minutes(minimum),
-                    minimum_ratio=_ratio(aired, minimum),
+                    minimum_ratio=_ratio(aired.public, minimum),
                 )
             )
             communes[endpoint.commune_code, endpoint.commune_name].add(aired, required, minimum)
         total_played = sum(commune.played for commune in communes.values())
+        total_advertising = sum(commune.advertising for commune in communes.values())
         total_required = sum(commune.required for commune in communes.values())
         total_minimum = sum(commune.minimum for commune in communes.values())
         return BroadcastStats(
             played_minutes=_minutes(total_played),
+            advertising_minutes=_minutes(total_advertising),
             required_minutes=_minutes(total_required),
             ratio=_ratio(total_played, total_required),
             minimum_minutes=_minutes(total_minimum),
@@ -246,6 +257,7 @@ class StatsService:
                     name=name,
                     endpoints=tally.endpoints,
                     played_minutes=_minutes(tally.played),
+                    advertising_minutes=_minutes(tally.advertising),
                     required_minutes=_minutes(tally.required),
                     ratio=_ratio(tally.played, tally.required),
                     minimum_minutes=_minutes(tally.minimum),
