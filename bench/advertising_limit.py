@@ -23,33 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from httpx import ASGITransport, AsyncClient
-from playlist_poll import SECRET, an_giang, ensure_database, spread_endpoints
+from playlist_poll import SECRET, editor_headers, ensure_database, province_fleet
 from pydantic import SecretStr
 
 from nguon.app import create_app
-from nguon.endpoints.repository import EndpointRepository
 from nguon.endpoints.windows import DisplayProfile, EndpointKind
-from nguon.identity.roles import Role
 from nguon.kit.migrate import upgrade
 from nguon.kit.settings import Settings
 
 ENDPOINTS = 10_000
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/nguon_bench_advertising"
-EDITOR = ("bench.editor", "bench-editor-password")
-
-
-async def prepare(settings: Settings) -> None:
-    app = create_app(settings)
-    async with app.state.sessionmaker() as session:
-        operator, identity, _province, communes = await an_giang(session)
-        await EndpointRepository(session).add_many(
-            spread_endpoints(
-                communes, ENDPOINTS, "ADV", EndpointKind.display, DisplayProfile.eboard
-            )
-        )
-        await identity.create_user(operator, EDITOR[0], EDITOR[1], Role.editor, "91")
-        await session.commit()
-    await app.state.engine.dispose()
 
 
 async def approval_seconds(http: AsyncClient, headers: dict[str, str], category: str) -> float:
@@ -77,10 +60,7 @@ async def run(settings: Settings, runs: int) -> None:
     app = create_app(settings)
     transport = ASGITransport(app=app)
     async with AsyncClient(transport=transport, base_url="http://hub.bench", timeout=300) as http:
-        token = await http.post(
-            "/api/v1/auth/token", data={"username": EDITOR[0], "password": EDITOR[1]}
-        )
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        headers = await editor_headers(http)
         for number in range(runs):
             baseline = await approval_seconds(http, headers, "access_to_information")
             advert = await approval_seconds(http, headers, "advertising")
@@ -103,7 +83,9 @@ def main() -> None:
         secret_key=SecretStr(SECRET),
         log_level="warning",
     )
-    asyncio.run(prepare(settings))
+    asyncio.run(
+        province_fleet(settings, ENDPOINTS, "ADV", EndpointKind.display, DisplayProfile.eboard)
+    )
     asyncio.run(run(settings, runs))
 
 

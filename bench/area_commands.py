@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from httpx import ASGITransport, AsyncClient
-from playlist_poll import SECRET, an_giang, ensure_database, spread_endpoints
+from playlist_poll import SECRET, editor_headers, ensure_database, province_fleet
 from pydantic import SecretStr
 from sqlalchemy import select
 
@@ -31,27 +31,12 @@ from nguon.app import create_app
 from nguon.commands.pusher import CommandPusher
 from nguon.dispatch.events import EndpointEvents
 from nguon.endpoints.models import Endpoint
-from nguon.endpoints.repository import EndpointRepository
 from nguon.endpoints.windows import EndpointKind
-from nguon.identity.roles import Role
 from nguon.kit.migrate import upgrade
 from nguon.kit.settings import Settings
 
 ENDPOINTS = 10_000
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/nguon_bench_commands"
-EDITOR = ("bench.editor", "bench-editor-password")
-
-
-async def prepare(settings: Settings) -> None:
-    app = create_app(settings)
-    async with app.state.sessionmaker() as session:
-        operator, identity, _province, communes = await an_giang(session)
-        await EndpointRepository(session).add_many(
-            spread_endpoints(communes, ENDPOINTS, "CMD", EndpointKind.radio, None)
-        )
-        await identity.create_user(operator, EDITOR[0], EDITOR[1], Role.editor, "91")
-        await session.commit()
-    await app.state.engine.dispose()
 
 
 async def run(settings: Settings, runs: int) -> None:
@@ -59,10 +44,7 @@ async def run(settings: Settings, runs: int) -> None:
     pusher = CommandPusher(app.state.sessionmaker, settings)
     transport = ASGITransport(app=app)
     async with AsyncClient(transport=transport, base_url="http://hub.bench", timeout=300) as http:
-        token = await http.post(
-            "/api/v1/auth/token", data={"username": EDITOR[0], "password": EDITOR[1]}
-        )
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        headers = await editor_headers(http)
         for number in range(runs):
             async with app.state.sessionmaker() as session:
                 started = time.perf_counter()
@@ -103,7 +85,7 @@ def main() -> None:
         log_level="warning",
         command_expire_seconds=3600,
     )
-    asyncio.run(prepare(settings))
+    asyncio.run(province_fleet(settings, ENDPOINTS, "CMD", EndpointKind.radio, None))
     asyncio.run(run(settings, runs))
 
 

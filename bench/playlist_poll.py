@@ -27,11 +27,13 @@ import asyncpg
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nguon.app import create_app
 from nguon.areas.models import Area
 from nguon.areas.service import AreaService
 from nguon.areas.sources import current_units
 from nguon.bulletins.schemas import BulletinCreate
 from nguon.bulletins.service import BulletinService
+from nguon.endpoints.repository import EndpointRepository
 from nguon.endpoints.schemas import EndpointCreate
 from nguon.endpoints.service import EndpointService
 from nguon.endpoints.windows import DEFAULT_WINDOWS, DisplayProfile, EndpointKind
@@ -44,6 +46,8 @@ from nguon.kit.migrate import upgrade
 from nguon.kit.settings import Settings
 
 SECRET = "benchmark-secret-of-sufficient-length"
+# The province editor the benchmarks that act through the API sign in as.
+BENCH_EDITOR = ("bench.editor", "bench-editor-password")
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/nguon_bench"
 ENDPOINTS = 200
 BULLETINS = 12
@@ -140,6 +144,29 @@ def spread_endpoints(
         }
         for number in range(count)
     ]
+
+
+async def province_fleet(
+    settings: Settings, count: int, code: str, kind: EndpointKind, profile: DisplayProfile | None
+) -> None:
+    """An Giang with `count` endpoints of a kind spread over its communes, and the bench
+    editor of the province; committed."""
+    app = create_app(settings)
+    async with app.state.sessionmaker() as session:
+        operator, identity, _province, communes = await an_giang(session)
+        await EndpointRepository(session).add_many(
+            spread_endpoints(communes, count, code, kind, profile)
+        )
+        await identity.create_user(operator, *BENCH_EDITOR, Role.editor, "91")
+        await session.commit()
+    await app.state.engine.dispose()
+
+
+async def editor_headers(http: httpx.AsyncClient) -> dict[str, str]:
+    """The bench editor's bearer token, signed in through the API."""
+    username, password = BENCH_EDITOR
+    token = await http.post("/api/v1/auth/token", data={"username": username, "password": password})
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
 
 async def prepare(settings: Settings) -> list[str]:
