@@ -131,17 +131,50 @@ class MediaService:
         )
 
     async def _record(self, media: MediaObject, received: "_Upload") -> Ingested:
+        kept = await self._add_or_theirs(media)
+        if kept is not media:
+            await received.discard()
+            return Ingested(kept, created=False)
+        return Ingested(media, created=True)
+
+    async def _add_or_theirs(self, media: MediaObject) -> MediaObject:
+        """Add the media's row; when the same content arrived at the same moment through
+        another request, theirs instead (the caller removes the files it stored)."""
         try:
             async with self.session.begin_nested():
                 await self.repository.add(media)
         except IntegrityError:
-            # The same content arrived at the same time through another request: keep theirs.
             existing = await self.repository.by_sha256(media.sha256)
             if existing is None:
                 raise
-            await received.discard()
-            return Ingested(existing, created=False)
-        return Ingested(media, created=True)
+            return existing
+        return media
+
+    async def keep_file(
+        self, path: Path, content_type: str, kind: MediaKind, *, duration_s: float, made_by: str
+    ) -> MediaObject:
+        """Store a file the hub made itself (a bulletin's speech) as media, once per content:
+        the same bytes stored before are the media already kept."""
+        sha256 = await asyncio.to_thread(file_sha256, path)
+        if (stored := await self.repository.by_sha256(sha256)) is not None:
+            return stored
+        media_id = uuid.uuid4().hex
+        media = MediaObject(
+            id=media_id,
+            sha256=sha256,
+            size=(await asyncio.to_thread(path.stat)).st_size,
+            content_type=content_type,
+            kind=kind,
+            duration_s=duration_s,
+            storage_key=f"media/{media_id}/original{path.suffix}",
+            uploaded_by=made_by,
+        )
+        media.renditions = []
+        await self.storage.put_file(media.storage_key, path, content_type)
+        kept = await self._add_or_theirs(media)
+        if kept is not media:
+            await self.storage.delete(media.storage_key)
+        return kept
 
     async def discard(self, media: MediaObject) -> None:
         """Remove the files of media that `ingest` created in a transaction being undone: its

@@ -6,15 +6,12 @@ error or timeout `failed`, both with a detail people can read; radios get a bull
 a recording only once its speech is `ready`.
 """
 
-import asyncio
 import hashlib
 import tempfile
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.bulletins.models import Bulletin
@@ -24,7 +21,7 @@ from nguon.media.codec import Unreadable, broadcast_mp3, off_loop
 from nguon.media.kinds import MediaKind
 from nguon.media.models import MediaObject
 from nguon.media.repository import MediaRepository
-from nguon.media.service import file_sha256
+from nguon.media.service import MediaService
 from nguon.speech.engines import NoVoice, SpeechEngine, SpeechFailed, engine_from
 from nguon.speech.models import BulletinSpeech, SpeechStatus
 from nguon.speech.normalise import normalise
@@ -152,32 +149,10 @@ class SpeechService:
             audio = await engine.synthesise(text, language, workdir)
             mp3 = workdir / "broadcast.mp3"
             duration = await off_loop(broadcast_mp3, audio, mp3, settings)
-            sha256 = await asyncio.to_thread(file_sha256, mp3)
-            if (stored := await self.media.by_sha256(sha256)) is not None:
-                return stored
-            media_id = uuid.uuid4().hex
-            media = MediaObject(
-                id=media_id,
-                sha256=sha256,
-                size=mp3.stat().st_size,
-                content_type=MP3,
-                kind=MediaKind.audio,
-                duration_s=duration,
-                storage_key=f"media/{media_id}/original.mp3",
-                uploaded_by=f"speech:{engine.name}",
+            media = MediaService(self.session, self.speech.storage, settings)
+            return await media.keep_file(
+                mp3, MP3, MediaKind.audio, duration_s=duration, made_by=f"speech:{engine.name}"
             )
-            media.renditions = []
-            await self.speech.storage.put_file(media.storage_key, mp3, MP3)
-        try:
-            async with self.session.begin_nested():
-                await self.media.add(media)
-        except IntegrityError:
-            # The same MP3 was stored at the same time by another request: keep theirs.
-            await self.speech.storage.delete(media.storage_key)
-            if (stored := await self.media.by_sha256(sha256)) is None:
-                raise
-            return stored
-        return media
 
 
 def _working(bulletin: Bulletin) -> Revision:
