@@ -622,7 +622,7 @@ REPORT_FORMATS = (".pdf", ".xlsx", ".json")
 @reports_app.command("make")
 def reports_make(
     area: Annotated[str, typer.Option(help="Area code")],
-    period: Annotated[str, typer.Option(help="Period id: 2026-H1, 2026-H2, 2026-Y (Lai Châu)")],
+    period: Annotated[str, typer.Option(help="Period id: 2026-H1, 2026-H2, 2026-Y (the year)")],
     out: Annotated[
         Path, typer.Option(dir_okay=False, help="The file to write: .pdf, .xlsx or .json")
     ],

@@ -10,7 +10,8 @@ from typing import Any
 import openpyxl
 from httpx import AsyncClient
 from pypdf import PdfReader
-from sqlalchemy import select, update
+from sqlalchemy import create_engine as sync_engine
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nguon.areas.sources import AreaRecord
@@ -20,7 +21,7 @@ from nguon.identity.roles import Role
 from nguon.kit.db import create_engine
 from nguon.kit.migrate import upgrade_on
 from nguon.reports.models import ReportSchedule
-from nguon.reports.schedule import periods_on
+from nguon.reports.schedule import ReportPeriod, periods_on
 from tests.bulletins.test_workflow import text_bulletin
 from tests.commands import nguon
 from tests.conftest import (
@@ -58,47 +59,93 @@ async def test_migration_seeds_the_schedules_of_the_regulations(tmp_path: Path) 
         )
         seeded = [tuple(row) for row in rows]
     await engine.dispose()
-    assert seeded == [("12", "Y"), ("91", "H1"), ("91", "H2"), ("default", "H1"), ("default", "H2")]
+    assert seeded == [("12", "Y"), ("91", "H1"), ("91", "Y"), ("default", "H1"), ("default", "H2")]
 
 
-def test_half_yearly_deadlines_of_an_giang_and_the_default() -> None:
-    """An Giang 000/004 Điều 15 and Đắk Nông 002 Điều 18: units before 20/6 and 20/12, the
-    department before 30/6 and 30/12."""
-    for province in ("91", "default"):
-        first, second = periods_on(of_province(province), date(2026, 3, 1))
-        assert (first.id, first.first_day, first.last_day) == (
-            "2026-H1",
-            date(2026, 1, 1),
-            date(2026, 6, 30),
+def dated(period: ReportPeriod) -> tuple[str, str, date, date, date, date]:
+    """What a schedule decides of a period: its id, title, days, and both deadlines."""
+    return (
+        period.id,
+        period.title,
+        period.first_day,
+        period.last_day,
+        period.units_due_before,
+        period.department_due_before,
+    )
+
+
+def test_half_yearly_deadlines_of_the_default() -> None:
+    """Đắk Nông 002 Điều 18.1-2: units before 20/6 and 20/12, the department before 30/6 and
+    30/12; the regulation names no period, so each half of the year is one."""
+    first, second = periods_on(of_province("default"), date(2026, 3, 1))
+    assert dated(first) == (
+        "2026-H1", "6 tháng đầu năm 2026", date(2026, 1, 1), date(2026, 6, 30),
+        date(2026, 6, 20), date(2026, 6, 30),
+    )  # fmt: skip
+    assert dated(second) == (
+        "2026-H2", "6 tháng cuối năm 2026", date(2026, 7, 1), date(2026, 12, 31),
+        date(2026, 12, 20), date(2026, 12, 30),
+    )  # fmt: skip
+
+
+def test_an_giang_reports_the_first_half_and_then_the_year() -> None:
+    """An Giang 000/004 Điều 15.1-2: "báo cáo 6 tháng đầu năm" before 20/6 and "báo cáo năm"
+    before 20/12, the department before 30/6 and 30/12: the December report covers the year."""
+    half, year = periods_on(of_province("91"), date(2026, 3, 1))
+    assert dated(half) == (
+        "2026-H1", "6 tháng đầu năm 2026", date(2026, 1, 1), date(2026, 6, 30),
+        date(2026, 6, 20), date(2026, 6, 30),
+    )  # fmt: skip
+    assert dated(year) == (
+        "2026-Y", "năm 2026", date(2026, 1, 1), date(2026, 12, 31),
+        date(2026, 12, 20), date(2026, 12, 30),
+    )  # fmt: skip
+
+
+def test_an_giangs_second_half_reports_move_to_the_year(tmp_path: Path) -> None:
+    """000/004 Điều 15.1: a narrative written for An Giang's `-H2` before the change is its
+    year's report now; a commune of another province keeps its second half."""
+    engine = sync_engine(f"sqlite:///{tmp_path / 'kept.db'}")
+    with engine.begin() as connection:
+        upgrade_on(connection, "0021")
+        connection.execute(
+            text(
+                "INSERT INTO areas (id, code, name, level, parent_id, path) VALUES "
+                "(1, 'VN', 'Việt Nam', 'central', NULL, '/1/'), "
+                "(2, '91', 'An Giang', 'province', 1, '/1/2/'), "
+                "(3, '30280', 'Phường Long Xuyên', 'commune', 2, '/1/2/3/'), "
+                "(4, '67', 'Đắk Nông', 'province', 1, '/1/4/'), "
+                "(5, '24611', 'Phường Nghĩa Đức', 'commune', 4, '/1/4/5/')"
+            )
         )
-        assert (first.units_due_before, first.department_due_before) == (
-            date(2026, 6, 20),
-            date(2026, 6, 30),
+        connection.execute(
+            text(
+                "INSERT INTO report_narratives (area_code, period, sections, updated_by, "
+                "updated_at) VALUES ('30280', '2026-H2', '{}', 'x', '2026-12-01'), "
+                "('91', '2026-H1', '{}', 'x', '2026-06-01'), "
+                "('24611', '2026-H2', '{}', 'x', '2026-12-01')"
+            )
         )
-        assert (second.id, second.first_day, second.last_day) == (
-            "2026-H2",
-            date(2026, 7, 1),
-            date(2026, 12, 31),
-        )
-        assert (second.units_due_before, second.department_due_before) == (
-            date(2026, 12, 20),
-            date(2026, 12, 30),
-        )
+        upgrade_on(connection)
+        kept = connection.execute(
+            text("SELECT area_code, period FROM report_narratives ORDER BY area_code")
+        ).all()
+    engine.dispose()
+    assert [tuple(row) for row in kept] == [
+        ("24611", "2026-H2"),
+        ("30280", "2026-Y"),
+        ("91", "2026-H1"),
+    ]
 
 
 def test_lai_chau_reports_yearly_from_15_december() -> None:
     """Lai Châu 001 Điều 14.1-2: figures from 15/12 of the year before to 14/12, units before
     15/12, the department before 20/12; from 15/12 on, the next year's period has begun."""
     (year,) = periods_on(of_province("12"), date(2026, 6, 1))
-    assert (year.id, year.first_day, year.last_day) == (
-        "2026-Y",
-        date(2025, 12, 15),
-        date(2026, 12, 14),
-    )
-    assert (year.units_due_before, year.department_due_before) == (
-        date(2026, 12, 15),
-        date(2026, 12, 20),
-    )
+    assert dated(year) == (
+        "2026-Y", "năm 2026", date(2025, 12, 15), date(2026, 12, 14),
+        date(2026, 12, 15), date(2026, 12, 20),
+    )  # fmt: skip
     assert [p.id for p in periods_on(of_province("12"), date(2026, 12, 15))] == ["2026-Y", "2027-Y"]
 
 
@@ -350,13 +397,14 @@ async def test_readers_read_editors_and_admins_of_the_area_write(
 async def test_a_period_the_province_does_not_keep_is_refused(
     client: AsyncClient, make_user: MakeUser, areas: list[AreaRecord], schedules: None
 ) -> None:
-    """An Giang reports half-yearly (000 Điều 15), Lai Châu yearly (001 Điều 14): each
-    refuses the other's periods, and a malformed id, with a problem that says what to write."""
+    """An Giang reports on the first half and on the year (000 Điều 15), Lai Châu on the year
+    (001 Điều 14): each refuses the periods it does not keep, and a malformed id, with a
+    problem that says what to write."""
     editor = await make_user("r.beditor", Role.editor, AN_GIANG)
-    yearly = await client.get(f"/api/v1/reports/{AN_GIANG}/2026-Y", headers=editor)
-    assert yearly.status_code == 422
-    assert yearly.headers["content-type"] == PROBLEM
-    assert "2026-H1, 2026-H2" in yearly.json()["detail"]
+    second_half = await client.get(f"/api/v1/reports/{AN_GIANG}/2026-H2", headers=editor)
+    assert second_half.status_code == 422
+    assert second_half.headers["content-type"] == PROBLEM
+    assert "2026-H1, 2026-Y" in second_half.json()["detail"]
     malformed = await client.get(f"/api/v1/reports/{AN_GIANG}/H1-2026", headers=editor)
     assert malformed.status_code == 422
     assert malformed.headers["content-type"] == PROBLEM
@@ -403,7 +451,7 @@ async def test_the_command_makes_the_report_as_the_api_does(
     assert ran.returncode == 0, ran.stderr
     assert PdfReader(pdf).pages
     refused = nguon(
-        database_url, "reports", "make", "--area", AN_GIANG, "--period", "2026-Y",
+        database_url, "reports", "make", "--area", AN_GIANG, "--period", "2026-H2",
         "--out", str(out),
     )  # fmt: skip
     assert refused.returncode == 1

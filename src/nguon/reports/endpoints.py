@@ -26,7 +26,7 @@ AREA_PATTERN = pattern(r"^[A-Za-z0-9]{1,16}$", "1 to 16 letters or digits")
 PERIOD_PATTERN = pattern(r"^[0-9]{4}-[A-Z0-9]{1,8}$", "a year and a period, e.g. 2026-H1")
 AreaPath = Annotated[str, Path(pattern=AREA_PATTERN, description="Administrative unit code")]
 PeriodPath = Annotated[
-    str, Path(pattern=PERIOD_PATTERN, description="`2026-H1`, `2026-H2` or (Lai Châu) `2026-Y`")
+    str, Path(pattern=PERIOD_PATTERN, description="`2026-H1`, `2026-H2` or `2026-Y` (the year)")
 ]
 
 

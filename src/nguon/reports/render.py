@@ -117,7 +117,7 @@ def xlsx_bytes(report: ReportRead) -> bytes:
     figures.set_column(0, 0, 50)
     figures.set_column(1, 1, 16)
     figures.write_row(
-        0, 0, [f"Báo cáo {report.period.id} – {report.area.name} ({report.area.code})"], bold
+        0, 0, [f"Báo cáo {report.period.title} – {report.area.name} ({report.area.code})"], bold
     )
     row = 2
     for title, rows in figure_tables(report):

@@ -1,8 +1,9 @@
 """Report periods and their deadlines, from a province's schedule rows.
 
-A period's id is its year and its key: `2026-H1`, `2026-H2` (half-yearly, 002 Điều 18,
-000/004 Điều 15), `2026-Y` (Lai Châu, 001 Điều 14: figures from 15/12 of the year before to
-14/12). "Before 20/6" is kept as the day itself: the report is late from the start of that day.
+A period's id is its year and its key: `2026-H1`, `2026-H2` (the halves, 002 Điều 18),
+`2026-Y` (the year: An Giang's from 1/1, 000/004 Điều 15; Lai Châu's from 15/12 of the year
+before to 14/12, 001 Điều 14). "Before 20/6" is kept as the day itself: the report is late from
+the start of that day.
 """
 
 import re
@@ -18,6 +19,8 @@ from nguon.reports.models import ReportSchedule
 # A period of the year before the first needs its first day in a year the calendar has.
 FIRST_YEAR, LAST_YEAR = 1901, 9998
 PERIOD_ID = re.compile(r"\A([0-9]{4})-([A-Z0-9]{1,8})\Z")
+# How a report names its period ("Báo cáo 6 tháng đầu năm 2026"), by the schedule's key.
+TITLES = {"H1": "6 tháng đầu năm {year}", "H2": "6 tháng cuối năm {year}", "Y": "năm {year}"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,11 @@ class ReportPeriod:
     units_due_before: date  # communes and districts
     department_due_before: date  # the province's department
     outline: str
+
+    @property
+    def title(self) -> str:
+        year, key = self.id.split("-", 1)
+        return TITLES.get(key, "kỳ {year}-" + key).format(year=year)
 
     @property
     def start(self) -> datetime:

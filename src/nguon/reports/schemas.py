@@ -29,6 +29,9 @@ class ReminderRead(ResponseModel):
 
 class PeriodRead(ResponseModel):
     id: Annotated[str, Field(description="`2026-H1`, `2026-H2`, `2026-Y`")]
+    title: Annotated[
+        str, Field(description="How the report names it: `6 tháng đầu năm 2026`, `năm 2026`")
+    ]
     first_day: Annotated[date, Field(description="First local day of the figures")]
     last_day: Annotated[date, Field(description="Last local day of the figures, included")]
     due_before: Annotated[

@@ -95,6 +95,7 @@ class ReportService:
         due_before = period.due_before(area.level)
         return PeriodRead(
             id=period.id,
+            title=period.title,
             first_day=period.first_day,
             last_day=period.last_day,
             due_before=due_before,
