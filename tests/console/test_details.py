@@ -23,7 +23,7 @@ import nguon
 from nguon.console import web
 from nguon.console.translations import vietnamese_catalog
 from nguon.console.web import PLACEHOLDER, translate_detail
-from nguon.endpoints.windows import check_minimum, minutes, normalise
+from nguon.endpoints.windows import minutes, normalise, shortfall
 from nguon.identity.roles import Holder, Role, wrong_holder
 from nguon.identity.service import check_password
 from nguon.kit.errors import NguonError
@@ -233,7 +233,7 @@ def _refusal(action: Callable[[], object]) -> str:
             "Ngày mon, khung giờ 06:00-08:00 và 07:30-09:00 chồng lên nhau.",
         ),
         (
-            _refusal(lambda: check_minimum({"mon": ["07:00-09:00"]}, 6, "border-gate cluster")),
+            str(shortfall({"mon": ["07:00-09:00"]}, 6, "border-gate cluster")),
             "Thiết bị border-gate cluster phải hoạt động ít nhất 6 giờ mỗi ngày; các ngày chưa "
             "đủ giờ: mon 2 h.",
         ),

@@ -134,6 +134,42 @@ async def test_lai_chau_displays_need_three_hours_each_morning_and_afternoon(
     assert kept.json()["windows"]["mon"] == ["07:00-10:00", "17:00-20:00"]
 
 
+async def test_an_endpoint_registered_without_windows_meets_its_provinces_hours(
+    client: AsyncClient, make_user: MakeUser, areas: list[AreaRecord]
+) -> None:
+    """Lai Châu 001 Điều 8.1 leaves the exact hours to the unit ("khung giờ phát cụ thể do cơ
+    quan, đơn vị ... quyết định"): an e-board registered without windows gets a day that gives
+    3 h each morning and afternoon, and so does one whose windows are reset; An Giang's
+    e-boards, with no such rule, keep the defaults of 002 Điều 10.2."""
+    admin = await make_user("lc.admin", Role.admin, LAI_CHAU)
+    await set_rule(client, admin, profile="eboard", **LAI_CHAU_DISPLAY)
+    created = await client.post(
+        "/api/v1/endpoints", json=display("LC-DEFAULT", lai_chau_commune(areas), "eboard"),
+        headers=admin,
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    assert created.json()["windows"]["mon"] == ["07:00-10:00", "13:30-16:30"]
+    assert created.json()["daily_hours"]["sun"] == 6
+    changed = await client.patch(
+        "/api/v1/endpoints/LC-DEFAULT", json={"windows": every_day("06:00-10:00", "13:00-17:00")},
+        headers=admin,
+    )  # fmt: skip
+    assert changed.json()["windows"]["mon"] == ["06:00-10:00", "13:00-17:00"]
+    reset = await client.patch(
+        "/api/v1/endpoints/LC-DEFAULT", json={"windows": None}, headers=admin
+    )
+    assert reset.status_code == 200, reset.text
+    assert reset.json()["windows"]["mon"] == ["07:00-10:00", "13:30-16:30"]
+
+    ag_admin = await make_user("ag.admin", Role.admin, AN_GIANG)
+    board = await client.post(
+        "/api/v1/endpoints", json=display("AG-DEFAULT", communes_of(areas, AN_GIANG)[0], "eboard"),
+        headers=ag_admin,
+    )  # fmt: skip
+    assert board.status_code == 201, board.text
+    assert board.json()["windows"]["mon"] == ["05:00-07:00", "17:00-22:00"]
+
+
 async def test_rules_are_read_with_their_source_and_set_by_the_province_admin_only(
     client: AsyncClient, make_user: MakeUser, areas: list[AreaRecord]
 ) -> None:

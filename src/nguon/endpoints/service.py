@@ -34,9 +34,10 @@ from nguon.endpoints.windows import (
     DisplayProfile,
     EndpointKind,
     Windows,
-    check_minimum,
+    default_windows,
     endpoint_profile,
     normalise,
+    shortfall,
 )
 from nguon.identity.credentials import NewApiKey
 from nguon.identity.principal import Principal
@@ -127,7 +128,9 @@ class EndpointService:
         actor.require_within(area, "endpoints")
         if await self.repository.by_code(fields.code) is not None:
             raise Conflict(f"An endpoint with the code {fields.code!r} exists.")
-        windows = normalise(fields.windows or DEFAULT_WINDOWS[(fields.kind, fields.profile)])
+        windows = normalise(
+            fields.windows or await self._default_windows(area, fields.kind, fields.profile)
+        )
         await self._check_hours(area, fields.kind, fields.profile, windows)
         endpoint = Endpoint(
             code=fields.code,
@@ -151,13 +154,30 @@ class EndpointService:
         )
         return endpoint, key
 
+    async def _default_windows(
+        self, area: Area, kind: EndpointKind, profile: DisplayProfile | None
+    ) -> Windows:
+        """What an endpoint registered without windows operates: its kind's defaults, or a day
+        that meets its province's least hours where those ask for more."""
+        rule = await self.rules.hours_for(area, endpoint_profile(profile))
+        return default_windows(
+            DEFAULT_WINDOWS[(kind, profile)],
+            rule.daily_hours,
+            rule.morning_hours,
+            rule.afternoon_hours,
+        )
+
     async def _check_hours(
         self, area: Area, kind: EndpointKind, profile: DisplayProfile | None, windows: Windows
     ) -> None:
         """The windows cover the least hours the endpoint's province asks of its profile."""
         rule = await self.rules.hours_for(area, endpoint_profile(profile))
         what = kind.value if profile is None else profile.value.replace("_", "-") + " display"
-        check_minimum(windows, rule.daily_hours, what, rule.morning_hours, rule.afternoon_hours)
+        refusal = shortfall(
+            windows, rule.daily_hours, what, rule.morning_hours, rule.afternoon_hours
+        )
+        if refusal is not None:
+            raise InvalidInput(refusal)
 
     async def get(self, actor: Principal, code: str) -> Endpoint:
         endpoint = await self.repository.by_code(code)
@@ -248,11 +268,12 @@ class EndpointService:
         plays_before = (endpoint.windows, endpoint.enabled, list(endpoint.languages))
         values = changes.model_dump(exclude_unset=True)
         if "windows" in values:
-            windows = normalise(
-                values.pop("windows") or DEFAULT_WINDOWS[(endpoint.kind, endpoint.profile)]
-            )
             area = await self.areas.repository.get(endpoint.area_id)
             assert area is not None  # areas are never deleted under endpoints (RESTRICT)
+            windows = normalise(
+                values.pop("windows")
+                or await self._default_windows(area, endpoint.kind, endpoint.profile)
+            )
             await self._check_hours(area, endpoint.kind, endpoint.profile, windows)
             endpoint.windows = windows
         if "push_url" in values:

@@ -98,31 +98,64 @@ def half_day_hours(windows: Windows) -> dict[str, tuple[float, float]]:
     return halves
 
 
-def check_minimum(
+def shortfall(
     windows: Windows,
     minimum_hours: float,
     what: str,
     morning_hours: float | None = None,
     afternoon_hours: float | None = None,
-) -> None:
+) -> str | None:
+    """Why the windows fall short of the least hours, the whole day's and each half-day's;
+    None when they meet them."""
     days = _short_days(daily_hours(windows), minimum_hours)
     if days:
-        raise InvalidInput(
-            f"A {what} must operate at least {minimum_hours:g} h every day; too short: {days}."
+        return (
+            f"Every {what} must operate at least {minimum_hours:g} h every day; too short: {days}."
         )
     halves = half_day_hours(windows)
     short = _short_days({day: hours[0] for day, hours in halves.items()}, morning_hours)
     if short:
-        raise InvalidInput(
-            f"A {what} must operate at least {morning_hours:g} h every morning (before 12:00); "
-            f"too short: {short}."
+        return (
+            f"Every {what} must operate at least {morning_hours:g} h every morning (before "
+            f"12:00); too short: {short}."
         )
     short = _short_days({day: hours[1] for day, hours in halves.items()}, afternoon_hours)
     if short:
-        raise InvalidInput(
-            f"A {what} must operate at least {afternoon_hours:g} h every afternoon (from "
+        return (
+            f"Every {what} must operate at least {afternoon_hours:g} h every afternoon (from "
             f"12:00); too short: {short}."
         )
+    return None
+
+
+# Where the hub's proposed day opens when a province asks more than the defaults give: the
+# morning from 07:00, the afternoon from 13:30 (the working day's hours), moved earlier only
+# when the hours asked would not fit before noon or midnight.
+MORNING_OPENS, AFTERNOON_OPENS, NOON, MIDNIGHT = 7 * 60, 13 * 60 + 30, 12 * 60, 24 * 60
+
+
+def _span(start: int, end: int) -> str:
+    return f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
+
+
+def default_windows(
+    defaults: Windows,
+    minimum_hours: float,
+    morning_hours: float | None = None,
+    afternoon_hours: float | None = None,
+) -> Windows:
+    """The kind's default windows when they meet the province's least hours; else a day that
+    just meets them (001 Điều 8.1 leaves the exact hours to the unit that runs the endpoint)."""
+    if shortfall(defaults, minimum_hours, "", morning_hours, afternoon_hours) is None:
+        return defaults
+    morning = round(60 * (morning_hours if morning_hours is not None else minimum_hours / 2))
+    afternoon = max(round(60 * (afternoon_hours or 0)), round(60 * minimum_hours) - morning)
+    morning_opens = max(0, min(MORNING_OPENS, NOON - morning))
+    afternoon_opens = max(NOON, min(AFTERNOON_OPENS, MIDNIGHT - afternoon))
+    spans = [_span(morning_opens, morning_opens + morning)] if morning else []
+    if afternoon:
+        spans.append(_span(afternoon_opens, min(MIDNIGHT, afternoon_opens + afternoon)))
+    return _every_day(*spans)
 
 
 def _short_days(hours_by_day: dict[str, float], least: float | None) -> str:
