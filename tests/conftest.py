@@ -5,6 +5,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -300,20 +301,27 @@ def make_user(
 
 
 MakeEndpoint = Callable[..., Awaitable[dict[str, str]]]
+# A registration before every period the tests report on: such an endpoint owes all its hours.
+LONG_STANDING = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
 def make_endpoint(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, areas: list[AreaRecord]
 ) -> MakeEndpoint:
-    """Register an endpoint in a commune; returns its X-Api-Key header."""
+    """Register an endpoint in a commune; returns its X-Api-Key header. `registered_at` dates
+    its registration in the past, for figures of periods it stood through."""
 
-    async def create(code: str, kind: str, area: str, **fields: object) -> dict[str, str]:
+    async def create(
+        code: str, kind: str, area: str, registered_at: datetime | None = None, **fields: object
+    ) -> dict[str, str]:
         async with sessionmaker() as session:
             identity = identity_for(session)
             service = EndpointService(session, identity, settings)
             body = EndpointCreate(code=code, name=code, kind=kind, area=area, **fields)  # type: ignore[arg-type]
-            _endpoint, key = await service.create(await operator(session), body)
+            endpoint, key = await service.create(await operator(session), body)
+            if registered_at is not None:
+                endpoint.created_at = registered_at
             await session.commit()
         return {"X-Api-Key": key.key}
 

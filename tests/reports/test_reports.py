@@ -27,6 +27,7 @@ from tests.commands import nguon
 from tests.conftest import (
     AN_GIANG,
     LAI_CHAU,
+    LONG_STANDING,
     MakeEndpoint,
     MakeUser,
     communes_of,
@@ -247,7 +248,7 @@ async def test_an_giang_first_half_of_2026_matches_the_statistics(
     """An Giang 000/004 Điều 15 (002 Điều 18): the half-year report carries the figures
     `GET /api/v1/stats` gives for 1/1 to 30/6, in the PDF and the workbook alike."""
     commune = communes_of(areas, AN_GIANG)[0]
-    await make_endpoint("AG-R1", "radio", commune)
+    await make_endpoint("AG-R1", "radio", commune, registered_at=LONG_STANDING)
     publisher = await make_user("r.pub", Role.publisher, AN_GIANG)
     commune_publisher = await make_user("r.cpub", Role.publisher, commune)
     editor = await make_user("r.editor", Role.editor, AN_GIANG)

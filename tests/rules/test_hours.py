@@ -15,7 +15,15 @@ from nguon.kit.db import create_engine
 from nguon.kit.migrate import upgrade_on
 from nguon.rules.models import BroadcastRule
 from tests.bulletins.test_workflow import act, text_bulletin
-from tests.conftest import AN_GIANG, LAI_CHAU, MakeEndpoint, MakeUser, communes_of, districts_of
+from tests.conftest import (
+    AN_GIANG,
+    LAI_CHAU,
+    LONG_STANDING,
+    MakeEndpoint,
+    MakeUser,
+    communes_of,
+    districts_of,
+)
 
 PROBLEM = "application/problem+json"
 
@@ -235,8 +243,10 @@ async def test_statistics_count_broadcast_time_against_the_province_rule(
     admin = await make_user("ag.admin", Role.admin, AN_GIANG)
     await set_rule(client, admin, province=AN_GIANG, **AN_GIANG_BORDER_GATE)
     commune = communes_of(areas, AN_GIANG)[0]
-    gate = await make_endpoint("AG-GATE", "display", commune, profile="border_gate")
-    await make_endpoint("AG-RADIO", "radio", commune)
+    gate = await make_endpoint(
+        "AG-GATE", "display", commune, profile="border_gate", registered_at=LONG_STANDING
+    )
+    await make_endpoint("AG-RADIO", "radio", commune, registered_at=LONG_STANDING)
     publisher = await make_user("ag.publisher", Role.publisher, AN_GIANG)
     editor = await make_user("ag.editor", Role.editor, AN_GIANG)
     appraiser = await make_user("ag.appraiser", Role.appraiser, AN_GIANG)

@@ -8,7 +8,7 @@ from httpx import AsyncClient
 from nguon.areas.sources import AreaRecord
 from nguon.identity.roles import Role
 from tests.bulletins.test_workflow import text_bulletin
-from tests.conftest import AN_GIANG, MakeEndpoint, MakeUser, communes_of
+from tests.conftest import AN_GIANG, LONG_STANDING, MakeEndpoint, MakeUser, communes_of
 from tests.dispatch.test_queue import publish
 from tests.stats.test_stats import RADIO_MINUTES_A_DAY, played_lately, stats
 
@@ -20,7 +20,7 @@ async def test_advertising_minutes_are_counted_apart_from_public_information(
     radio are 4 minutes played against its windows, and 3 advertising minutes beside them, per
     endpoint, per commune and in all."""
     commune = communes_of(areas, AN_GIANG)[0]
-    radio = await make_endpoint("AD-ST-RADIO", "radio", commune)
+    radio = await make_endpoint("AD-ST-RADIO", "radio", commune, registered_at=LONG_STANDING)
     publisher = await make_user("ad.stats.publisher", Role.publisher, AN_GIANG)
     editor = await make_user("ad.stats.editor", Role.editor, AN_GIANG)
     viewer = await make_user("ad.stats.viewer", Role.viewer, AN_GIANG)

@@ -22,6 +22,7 @@ from tests.bulletins.test_workflow import text_bulletin
 from tests.conftest import (
     AN_GIANG,
     LAI_CHAU,
+    LONG_STANDING,
     MakeEndpoint,
     MakeKey,
     MakeUser,
@@ -166,9 +167,11 @@ async def test_played_minutes_come_from_plays_clipped_to_the_period(
     areas: list[AreaRecord],
 ) -> None:
     commune, neighbour = communes_of(areas, AN_GIANG)[:2]
-    radio = await make_endpoint("ST-RADIO", "radio", commune)
-    await make_endpoint("ST-EBOARD", "display", commune, profile="eboard")
-    await make_endpoint("ST-NEIGHBOUR", "radio", neighbour)
+    radio = await make_endpoint("ST-RADIO", "radio", commune, registered_at=LONG_STANDING)
+    await make_endpoint(
+        "ST-EBOARD", "display", commune, profile="eboard", registered_at=LONG_STANDING
+    )
+    await make_endpoint("ST-NEIGHBOUR", "radio", neighbour, registered_at=LONG_STANDING)
     bulletin = await publish(client, people["publisher"], people["editor"], text_bulletin(AN_GIANG))
     now = datetime.now(UTC).replace(microsecond=0)
     start, end = now - timedelta(hours=25), now - timedelta(hours=1)
@@ -232,6 +235,33 @@ async def test_played_minutes_come_from_plays_clipped_to_the_period(
     assert of_neighbour["broadcast"]["played_minutes"] == 0
 
 
+async def test_an_endpoint_owes_its_hours_from_its_registration(
+    client: AsyncClient,
+    people: dict[str, dict[str, str]],
+    make_endpoint: MakeEndpoint,
+    areas: list[AreaRecord],
+) -> None:
+    """002 Điều 10.1: the daily programmes are owed by a radio that stands; one set up in the
+    middle of a period owes the windows from then on, one set up after it owes nothing."""
+    commune = communes_of(areas, AN_GIANG)[0]
+    monday = datetime(2026, 3, 2, tzinfo=UTC) - timedelta(hours=7)  # 00:00 in Hồ Chí Minh City
+    await make_endpoint("ST-OLD", "radio", commune, registered_at=LONG_STANDING)
+    # Registered on the Wednesday at noon: Wednesday's evening programme is owed, not its morning.
+    await make_endpoint("ST-MIDWEEK", "radio", commune, registered_at=monday + timedelta(days=2.5))
+    await make_endpoint("ST-LATER", "radio", commune, registered_at=monday + timedelta(days=30))
+    week = await stats(
+        client, people["viewer"], **{"from": at(monday), "to": at(monday + timedelta(days=7))}
+    )
+    broadcast = week["broadcast"]
+    by_code = {row["code"]: row for row in broadcast["endpoints"]}
+    evening = RADIO_MINUTES_A_DAY / 2  # 17:00-18:30 of 05:00-06:30 and 17:00-18:30
+    assert by_code["ST-OLD"]["required_minutes"] == 7 * RADIO_MINUTES_A_DAY
+    assert by_code["ST-MIDWEEK"]["required_minutes"] == evening + 4 * RADIO_MINUTES_A_DAY
+    assert by_code["ST-LATER"]["required_minutes"] == 0
+    assert by_code["ST-LATER"]["minimum_minutes"] == 0
+    assert broadcast["required_minutes"] == 11 * RADIO_MINUTES_A_DAY + evening
+
+
 async def test_required_minutes_of_a_day_are_the_windows_and_the_service_needs_no_request(
     client: AsyncClient,
     people: dict[str, dict[str, str]],
@@ -241,9 +271,13 @@ async def test_required_minutes_of_a_day_are_the_windows_and_the_service_needs_n
     settings: Settings,
 ) -> None:
     commune = communes_of(areas, AN_GIANG)[0]
-    await make_endpoint("ST-DAY-RADIO", "radio", commune)
+    await make_endpoint("ST-DAY-RADIO", "radio", commune, registered_at=LONG_STANDING)
     await make_endpoint(
-        "ST-DAY-SHORT", "radio", commune, windows={day: ["06:00-06:45"] for day in ("mon", "sat")}
+        "ST-DAY-SHORT",
+        "radio",
+        commune,
+        windows={day: ["06:00-06:45"] for day in ("mon", "sat")},
+        registered_at=LONG_STANDING,
     )
 
     report = await stats(client, people["viewer"])

@@ -88,6 +88,7 @@ class EndpointRow:
     playlist_version: int
     heard_at: datetime | None
     held_version: int | None
+    registered_at: datetime
 
 
 @dataclass(slots=True)
@@ -169,6 +170,7 @@ class StatsRepository:
                 EndpointPlaylist.version,
                 EndpointHeartbeat.received_at,
                 EndpointHeartbeat.held_version,
+                Endpoint.created_at,
             )
             .join(Area, Area.id == Endpoint.area_id)
             .join(EndpointPlaylist, EndpointPlaylist.endpoint_id == Endpoint.id)

@@ -210,18 +210,23 @@ class StatsService:
         start: datetime,
         end: datetime,
     ) -> BroadcastStats:
-        # Most endpoints keep the regulation's default windows: each distinct set is laid out
-        # over the period once, not once per endpoint.
-        required_by_windows: dict[tuple[tuple[str, tuple[str, ...]], ...], float] = {}
+        # Most endpoints keep the regulation's default windows and were registered before the
+        # period: each distinct set is laid out over the period once, not once per endpoint.
+        required_by_windows: dict[
+            tuple[datetime, tuple[tuple[str, tuple[str, ...]], ...]], float
+        ] = {}
         rows: list[EndpointBroadcast] = []
         communes: dict[tuple[str, str], _Tally] = defaultdict(_Tally)
         for endpoint in endpoints:
-            key = tuple((day, tuple(spans)) for day, spans in sorted(endpoint.windows.items()))
+            # An endpoint owes its hours from its registration on, not before it stood.
+            owes_from = min(max(start, endpoint.registered_at), end)
+            windows = tuple((day, tuple(spans)) for day, spans in sorted(endpoint.windows.items()))
+            key = (owes_from, windows)
             if key not in required_by_windows:
-                required_by_windows[key] = required_seconds(endpoint.windows, start, end)
+                required_by_windows[key] = required_seconds(endpoint.windows, owes_from, end)
             required = required_by_windows[key]
             rule = rules.hours(endpoint.area_path, endpoint_profile(endpoint.profile))
-            minimum = rule.daily_hours * 3600 * ((end - start) / timedelta(days=1))
+            minimum = rule.daily_hours * 3600 * ((end - owes_from) / timedelta(days=1))
             aired = played.get(endpoint.id, PlayedSeconds())
             rows.append(
                 EndpointBroadcast(
