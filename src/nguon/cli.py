@@ -7,7 +7,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nguon.areas.service import AreaService, ImportResult
 from nguon.areas.sources import AreaSourceError, current_units, units_from_csv
-from nguon.audit.service import AuditEntry, AuditService, Outcome, audit_session_info
+from nguon.audit.checks import CLI as CLI_CHECK
+from nguon.audit.checks import AuditChecks
+from nguon.audit.service import AuditBreak, AuditEntry, AuditService, Outcome, audit_session_info
 from nguon.backups.database import ToolFailed
 from nguon.backups.service import BackupService, Step
 from nguon.backups.store import BackupStore
@@ -413,6 +415,18 @@ def audit_verify() -> None:
     gets a new checkpoint at its newest record."""
 
     async def work(hub: Hub) -> tuple[int, list[str], tuple[int, str] | None]:
+        checks = AuditChecks(hub.sessionmaker, timedelta(seconds=hub.settings.audit_check_seconds))
+        check, _next_due = await checks.start(CLI_CHECK, only_if_due=False)
+        assert check is not None  # a check not only when due always begins
+        try:
+            checked, breaks, reached = await verify_and_mark(hub)
+        except BaseException as error:
+            await checks.fail(check, error)
+            raise
+        await checks.finish(check, checked, breaks)
+        return checked, [f"record {b.record_id}: {b.reason}" for b in breaks], reached
+
+    async def verify_and_mark(hub: Hub) -> tuple[int, list[AuditBreak], tuple[int, str] | None]:
         async with hub.sessionmaker() as session:
             service = AuditService(session)
             checked, breaks = await service.verify()
@@ -426,7 +440,7 @@ def audit_verify() -> None:
                     await hub.commit_audited(
                         session, actor, "audit verify", f"incident:{opened.id}"
                     )
-            return checked, [f"record {b.record_id}: {b.reason}" for b in breaks], reached
+            return checked, breaks, reached
 
     checked, problems, reached = _run(work)
     if problems:

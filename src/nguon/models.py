@@ -1,7 +1,7 @@
 """Every table of the hub, gathered for Alembic and the drift check."""
 
 from nguon.areas.models import Area
-from nguon.audit.models import AuditCheckpoint, AuditRecord
+from nguon.audit.models import AuditCheck, AuditCheckpoint, AuditRecord
 from nguon.backups.models import BackupRun
 from nguon.bulletins.models import Bulletin, BulletinRevision
 from nguon.central.models import CentralAlert, UsedSignature
@@ -33,6 +33,7 @@ metadata = Base.metadata
 __all__ = [
     "ApiKey",
     "Area",
+    "AuditCheck",
     "AuditCheckpoint",
     "AuditRecord",
     "BackupRun",

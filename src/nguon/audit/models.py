@@ -1,6 +1,7 @@
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import BigInteger, Integer, String
+from sqlalchemy import BigInteger, Enum, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nguon.kit.db import Base, UTCDateTime
@@ -42,3 +43,37 @@ class AuditCheckpoint(Base):
     record_id: Mapped[int] = mapped_column(BigInteger)
     record_hash: Mapped[str] = mapped_column(String(64))
     mac: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckStatus(StrEnum):
+    running = "running"
+    intact = "intact"
+    broken = "broken"
+    failed = "failed"  # the check itself could not finish (the database went away, a crash)
+
+
+class AuditCheck(Base):
+    """One verification of the whole chain, by a worker's schedule or `nguon audit verify`.
+    The newest row tells every worker whether a check is due, so a hub with many workers
+    walks the chain once an interval, not once per worker; a running row whose lease ran out
+    belongs to a process that stopped."""
+
+    __tablename__ = "audit_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trigger: Mapped[str] = mapped_column(String(32))  # "schedule" or "cli"
+    status: Mapped[AuditCheckStatus] = mapped_column(
+        Enum(
+            AuditCheckStatus,
+            native_enum=False,
+            length=16,
+            create_constraint=True,
+            name="audit_check_status",
+        )
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    lease_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    records: Mapped[int | None] = mapped_column(BigInteger)
+    breaks: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(String(1000))

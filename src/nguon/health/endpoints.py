@@ -6,6 +6,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import Field
 from sqlalchemy import text
 
+from nguon.audit.models import AuditCheckStatus
+from nguon.audit.repository import AuditCheckRepository
 from nguon.backups.models import RunStatus
 from nguon.backups.repository import BackupRunRepository
 from nguon.kit.db import utcnow
@@ -58,6 +60,7 @@ async def readyz(request: Request) -> Readiness | Response:
         await _uplink_check(request),
         await _bus_check(request),
         await _backup_check(request),
+        await _audit_check(request),
     ]
     if all(check.ok for check in checks):
         return Readiness(status="ready", checks=checks)
@@ -197,3 +200,31 @@ async def _backup_check(request: Request) -> Check:
     if last_good is not last:
         detail += f"; last good {last_good.backup_id} at {last_good.started_at.isoformat()}"
     return Check(name="backups", ok=last.status != RunStatus.failed, detail=detail, required=False)
+
+
+async def _audit_check(request: Request) -> Check:
+    """The newest verification of the audit chain (002 Điều 14.8). Never required: a broken
+    chain is an incident to investigate, not a reason to stop broadcasting. Not ok when the
+    chain was found broken, the check failed, or none came within two intervals."""
+    interval = timedelta(seconds=request.app.state.settings.audit_check_seconds)
+    try:
+        async with request.app.state.sessionmaker() as session:
+            latest = await AuditCheckRepository(session).latest()
+    except Exception as exc:  # the database check says what is wrong with the database
+        return Check(name="audit", ok=True, detail=f"unknown: {type(exc).__name__}", required=False)
+    if latest is None:
+        return Check(name="audit", ok=True, detail="not checked yet", required=False)
+    at = latest.started_at.isoformat()
+    if latest.status is AuditCheckStatus.running:
+        return Check(name="audit", ok=True, detail=f"checking since {at}", required=False)
+    detail = f"{latest.status} at {at} ({latest.trigger})"
+    if latest.records is not None:
+        detail += f": {latest.records} records"
+    if latest.detail:
+        detail += f"; {latest.detail}"
+    if utcnow() - latest.started_at > 2 * interval:
+        detail += "; no check since (NGUON_AUDIT_CHECK_SECONDS): is a worker running?"
+        return Check(name="audit", ok=False, detail=detail, required=False)
+    return Check(
+        name="audit", ok=latest.status is AuditCheckStatus.intact, detail=detail, required=False
+    )

@@ -4,7 +4,8 @@
   resolved by the hub at its next heartbeat (Đắk Nông 002 Điều 11.4, 16.5);
 - a heartbeat reporting a fault: resolved at the next heartbeat that says `ok`;
 - an account locked by repeated failed sign-ins (a cyber incident, 002 Điều 14.8);
-- a broken audit chain (`nguon audit verify`, and the worker's periodic check).
+- a broken audit chain (`nguon audit verify`, and the workers' periodic check, once an
+  interval between them: `nguon.audit.checks`).
 
 Each cause has at most one open incident (`Incident.cause`, unique among open ones), so a
 pass that finds the same endpoint silent again adds nothing.
@@ -17,6 +18,7 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from nguon.audit.checks import SCHEDULE, AuditChecks
 from nguon.audit.service import AuditBreak, AuditEntry, AuditService, Outcome
 from nguon.dispatch.slots import LOCAL
 from nguon.endpoints.models import Endpoint
@@ -166,23 +168,46 @@ async def watch_silent_endpoints(
     return len(opened)
 
 
-async def check_audit_chain(sessionmaker: async_sessionmaker[AsyncSession]) -> list[AuditBreak]:
-    """Verify the audit chain; a break opens a cyber incident (once while it is open)."""
+async def check_audit_chain(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> tuple[int, list[AuditBreak]]:
+    """Verify the audit chain; a break opens a cyber incident (once while it is open).
+    Returns how many records were checked and the breaks."""
     async with sessionmaker() as session:
-        _checked, breaks = await AuditService(session).verify()
+        checked, breaks = await AuditService(session).verify()
         opened = await IncidentWatch(session).audit_chain_broken(breaks) if breaks else None
         await _commit_opened(session, [opened] if opened else [])
-    return breaks
+    return checked, breaks
+
+
+async def check_audit_when_due(
+    sessionmaker: async_sessionmaker[AsyncSession], checks: AuditChecks
+) -> datetime:
+    """Check the chain if no process did within the interval, recording the check; returns
+    when the next is due."""
+    check, next_due = await checks.start(SCHEDULE, only_if_due=True)
+    if check is None:
+        return next_due
+    try:
+        checked, breaks = await check_audit_chain(sessionmaker)
+    except Exception as exc:
+        await checks.fail(check, exc)
+        raise
+    await checks.finish(check, checked, breaks)
+    if breaks:
+        log.error("audit_chain_broken", breaks=len(breaks))
+    return next_due
 
 
 async def check_audit_forever(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:
+    interval = timedelta(seconds=settings.audit_check_seconds)
+    checks = AuditChecks(sessionmaker, interval)
     while True:
         try:
-            breaks = await check_audit_chain(sessionmaker)
-            if breaks:
-                log.error("audit_chain_broken", breaks=len(breaks))
+            next_due = await check_audit_when_due(sessionmaker, checks)
         except Exception:  # the next pass tries again
             log.exception("audit_check_failed")
-        await asyncio.sleep(settings.audit_check_seconds)
+            next_due = utcnow() + interval
+        await asyncio.sleep(max(1.0, (next_due - utcnow()).total_seconds()))
