@@ -1,15 +1,19 @@
 """The department's pages: the endpoints board, accounts and keys, the audit log, statistics."""
 
 import re
+from datetime import timedelta
 
 from httpx import AsyncClient, Response
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nguon.areas.sources import AreaRecord
+from nguon.audit.checks import AuditChecks
 from nguon.audit.models import AuditRecord
+from nguon.audit.repository import AuditCheckRepository
 from nguon.console.admin import AUDIT_PAGE
 from nguon.identity.roles import Role
+from nguon.incidents.watch import check_audit_when_due
 from tests.bulletins.test_workflow import text_bulletin
 from tests.conftest import (
     AN_GIANG,
@@ -367,3 +371,20 @@ async def test_the_audit_log_pages_on_and_a_broken_chain_says_where(
     assert broken.status_code == 200
     assert "Chuỗi nhật ký bị đứt" in broken.text
     assert f"Bản ghi #{shown[-1]}: nội dung không khớp với mã băm: đã bị sửa" in broken.text
+
+
+async def test_the_audit_page_says_when_the_chain_was_last_checked(
+    client: AsyncClient, sign_in_as: SignInAs, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """002 Điều 14.8: the administrator sees, beside the log, whether the periodic check runs
+    and what it found."""
+    await sign_in_as("check.page", Role.admin, AN_GIANG)
+    before = await client.get("/console/audit")
+    assert "Chưa được kiểm tra" in before.text
+    await check_audit_when_due(sessionmaker, AuditChecks(sessionmaker, timedelta(hours=1)))
+    async with sessionmaker() as session:
+        check = await AuditCheckRepository(session).latest()
+    assert check is not None
+    after = await client.get("/console/audit")
+    assert 'id="last-check"' in after.text
+    assert f"nguyên vẹn, {check.records} bản ghi" in after.text

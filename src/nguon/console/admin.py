@@ -14,6 +14,7 @@ from pydantic import Field
 from starlette.responses import RedirectResponse, Response
 
 from nguon.audit.endpoints import AuditRecordRead
+from nguon.audit.repository import AuditCheckRepository
 from nguon.audit.service import AuditFilter, AuditService, Outcome
 from nguon.console.endpoints import CONSOLE, keep_on_refusal
 from nguon.console.session import ConsoleAccess
@@ -223,7 +224,8 @@ async def audit_page(
     until: Annotated[str, Query(max_length=10)] = "",
     before_id: Annotated[int | None, Query(ge=1, le=ROW_ID_MAX)] = None,
 ) -> Response:
-    blank = {"records": [], "outcomes": list(Outcome), "older": None}
+    last_check = await AuditCheckRepository(session).latest()
+    blank = {"records": [], "outcomes": list(Outcome), "older": None, "last_check": last_check}
     typed = {"actor": actor, "action": action, "outcome": outcome, "since": since, "until": until}
     keep_on_refusal(request, "audit.html", {**blank, "typed": typed})
     query, typed = audit_filter(actor, action, outcome, since, until)
@@ -243,7 +245,13 @@ async def verify_audit(request: Request, session: Session, person: Admin) -> Res
     found = await service.search_for(person, AuditFilter(), AUDIT_PAGE, None)
     records = [AuditRecordRead.model_validate(record) for record in found]
     blank = {"actor": "", "action": "", "outcome": "", "since": "", "until": ""}
-    context = {"records": records, "outcomes": list(Outcome), "older": None, "typed": blank}
+    context = {
+        "records": records,
+        "outcomes": list(Outcome),
+        "older": None,
+        "typed": blank,
+        "last_check": await AuditCheckRepository(session).latest(),
+    }
     keep_on_refusal(request, "audit.html", {**context, "refused": "verify"})
     checked, breaks = await service.verify_for(person)
     language = request_language(request)
