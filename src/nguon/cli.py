@@ -201,9 +201,12 @@ def worker() -> None:
         for signal_number in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signal_number, stop.set)
         bus = create_bus(settings)
-        # The worker's own commits (notifications, re-announcements) wake its pusher and relay.
+        # The worker's own commits (notifications, re-announcements) wake its pusher and relay;
+        # they carry the audit key, since the incidents it opens and its checks are audited.
         feed = ChangeFeed()
-        sessionmaker = create_sessionmaker(engine, info=feed.session_info())
+        sessionmaker = create_sessionmaker(
+            engine, info={**feed.session_info(), **audit_session_info(settings.signing_secret())}
+        )
         try:
             async with started(bus), running_worker(settings, engine, sessionmaker, bus, feed):
                 settle_heap()
