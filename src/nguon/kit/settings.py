@@ -31,7 +31,11 @@ def project_home() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NGUON_", env_file=".env", extra="ignore")
+    # A refusal names the setting and its rule but not the values given: they include keys,
+    # and URLs with passwords in them.
+    model_config = SettingsConfigDict(
+        env_prefix="NGUON_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     data_dir: Path = Path("var")
     database_url: str | None = Field(
