@@ -8,12 +8,14 @@ Topics, under NGUON_MQTT_TOPIC_PREFIX (`nguon`), for an endpoint whose code is `
 - `<prefix>/endpoints/<code>/heartbeats`, device to hub: what `POST /api/v1/device/heartbeat`
   takes.
 
-All at QoS 1, none retained. The broker has no accounts, so every payload is an envelope signed
-with the endpoint's push secret (`POST /api/v1/endpoints/{code}/push-secret`), in the scheme of
-the webhooks (`nguon.kit.signing`): `{"timestamp": "<Unix seconds>", "signature": "<hex
-HMAC-SHA256 of timestamp + '.' + message>", "message": "<JSON text>"}`. The device checks the
-hub's the same way; the hub drops a device message whose signature is wrong or whose timestamp
-is more than SIGNATURE_TOLERANCE_SECONDS from its clock.
+All at QoS 1, none retained. NGUON_MQTT_URL may give the hub an account on the broker, and
+mqtts:// TLS to it (NGUON_MQTT_CA_FILE: a province's own CA), but radios may share one or the
+broker take anyone, so every payload is an envelope signed with the endpoint's push secret
+(`POST /api/v1/endpoints/{code}/push-secret`), in the scheme of the webhooks
+(`nguon.kit.signing`): `{"timestamp": "<Unix seconds>", "signature": "<hex HMAC-SHA256 of
+timestamp + '.' + message>", "message": "<JSON text>"}`. The device checks the hub's the same
+way; the hub drops a device message whose signature is wrong or whose timestamp is more than
+SIGNATURE_TOLERANCE_SECONDS from its clock.
 
 Every worker relays the endpoint events it is handed (a consumer group with Kafka) and hears
 every device message; an answer or a heartbeat heard twice changes nothing more. While the
@@ -29,7 +31,6 @@ import socket
 import time
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiomqtt
 import structlog
@@ -50,7 +51,7 @@ from nguon.identity.roles import Role
 from nguon.identity.service import IdentityService
 from nguon.kit.bus import Record
 from nguon.kit.errors import NguonError
-from nguon.kit.settings import Settings
+from nguon.kit.settings import MqttBroker, Settings
 from nguon.kit.signing import sign, verify
 from nguon.push.signing import push_secret
 
@@ -121,10 +122,10 @@ def device_principal(endpoint: Endpoint) -> Principal:
 
 class MqttChannel:
     def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-        assert settings.mqtt_url is not None  # the worker starts the channel only when set
-        url = urlsplit(settings.mqtt_url)
-        self.host = url.hostname or "127.0.0.1"
-        self.port = url.port or 1883
+        broker = settings.mqtt_broker
+        assert broker is not None  # the worker starts the channel only when set
+        self.broker: MqttBroker = broker
+        self.tls = settings.mqtt_tls_context()
         self.prefix = settings.mqtt_topic_prefix
         self.client_id = (settings.mqtt_client_id or f"nguon-{socket.gethostname()}-{os.getpid()}")[
             :64
@@ -143,20 +144,30 @@ class MqttChannel:
 
     async def run(self) -> None:
         """Stay connected for as long as the task lives, hearing the devices."""
+        broker = self.broker
+        password = None if broker.password is None else broker.password.get_secret_value()
+        if password is not None and not broker.tls:
+            log.warning("mqtt_password_in_clear", broker=str(broker), fix="use mqtts://")
         while True:
             try:
                 async with aiomqtt.Client(
-                    self.host, self.port, identifier=self.client_id, keepalive=30
+                    broker.host,
+                    broker.port,
+                    username=broker.username,
+                    password=password,
+                    tls_context=self.tls,
+                    identifier=self.client_id,
+                    keepalive=30,
                 ) as client:
                     for leaf in (ACKS, HEARTBEATS):
                         await client.subscribe(self.topic("+", leaf), qos=QOS)
                     self._client = client
                     self.connected.set()
-                    log.info("mqtt_connected", host=self.host, port=self.port)
+                    log.info("mqtt_connected", broker=str(broker))
                     async for message in client.messages:
                         await self._heard(message.topic.value, bytes(message.payload))
             except aiomqtt.MqttError as error:
-                log.warning("mqtt_away", host=self.host, port=self.port, error=str(error))
+                log.warning("mqtt_away", broker=str(broker), error=str(error))
             finally:
                 self._client = None
                 self.connected.clear()
