@@ -22,6 +22,7 @@ from nguon.audit.service import AuditEntry, AuditService, Outcome, audit_session
 from nguon.backups.database import ToolFailed
 from nguon.backups.service import BackupService, Step
 from nguon.backups.store import BackupStore
+from nguon.commands.mqtt import MqttChannel
 from nguon.demo.service import load_demo
 from nguon.endpoints.schemas import EndpointCreate
 from nguon.endpoints.service import EndpointService
@@ -203,7 +204,11 @@ def worker() -> None:
         feed = ChangeFeed()
         sessionmaker = create_sessionmaker(engine, info=feed.session_info())
         try:
-            async with started(bus), running_worker(settings, engine, sessionmaker, bus, feed):
+            mqtt = MqttChannel.configured(settings, sessionmaker)
+            async with (
+                started(bus),
+                running_worker(settings, engine, sessionmaker, bus, feed, mqtt),
+            ):
                 settle_heap()
                 await stop.wait()
         finally:

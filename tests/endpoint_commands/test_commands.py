@@ -151,6 +151,18 @@ async def send(
     return await http.post(f"/api/v1/endpoints/{code}/commands", json=body, headers=headers)
 
 
+async def mqtt_check(http: AsyncClient, until: str = "") -> dict[str, Any]:
+    """The `mqtt` check of /readyz once its detail says `until`."""
+    async with asyncio.timeout(WAIT_SECONDS):
+        while True:
+            ready = await http.get("/readyz")
+            assert ready.status_code == 200, ready.text
+            check: dict[str, Any] = next(c for c in ready.json()["checks"] if c["name"] == "mqtt")
+            if until in check["detail"]:
+                return check
+            await asyncio.sleep(0.05)
+
+
 @pytest.mark.parametrize("broker", ["machine", "secured"], indirect=True)
 async def test_a_switch_off_to_a_radio_is_acknowledged_over_mqtt(
     mqtt_hub: MqttHub, parties: dict[str, Any]
@@ -159,6 +171,9 @@ async def test_a_switch_off_to_a_radio_is_acknowledged_over_mqtt(
     hears it over MQTT and says so there; the command shows `acked`. On a province's broker,
     the hub and the radio sign in with their accounts, over TLS to a certificate of the
     province's own CA."""
+    connected = await mqtt_check(mqtt_hub.http, "connected since")
+    assert connected["ok"] is True
+    assert connected["detail"].startswith(f"{mqtt_hub.broker.shown}: connected since")
     async for radio in radio_on_mqtt(mqtt_hub, parties):
         sent = await send(mqtt_hub.http, parties["editor"], {"command": "switch_off"})
         assert sent.status_code == 201, sent.text

@@ -1,14 +1,117 @@
 """The hub's connection to a province's MQTT broker: the URL it takes, TLS to a certificate of
-the province's own CA, an account. The channel carries commands to commune radios (000/004
-Điều 7.2); the password never shows."""
+the province's own CA, an account, and what the operator is told when the broker refuses it.
+The channel carries commands to commune radios (000/004 Điều 7.2), so a refusal must say why,
+in /readyz and the log, and never show the password."""
 
+import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
+from httpx import ASGITransport, AsyncClient
 from pydantic import SecretStr, ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from nguon.app import create_app
 from nguon.kit.settings import Settings
-from tests.mosquitto import write_certificates
+from tests.conftest import free_port
+from tests.endpoint_commands.test_commands import mqtt_check, send, served
+from tests.mosquitto import HUB_ACCOUNT, MACHINE_BROKER, Broker, write_certificates
+
+WRONG_PASSWORD = "wrong-password-7d1f"
+
+
+def logged(out: str, event: str) -> list[dict[str, Any]]:
+    lines = (json.loads(line) for line in out.splitlines() if line.startswith("{"))
+    return [line for line in lines if line.get("event") == event]
+
+
+async def test_a_refused_sign_in_is_reported_and_the_hub_serves_on(
+    settings: Settings,
+    parties: dict[str, Any],
+    secured_mosquitto: Broker,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A wrong password: the channel stays away and keeps trying; /readyz (degraded, not
+    unready: radios still poll) and the log say the broker refused the sign-in, and commands
+    are still taken, to be pushed once it is put right."""
+    wrong = secured_mosquitto.signing_in_as((HUB_ACCOUNT[0], WRONG_PASSWORD))
+    capsys.readouterr()
+    async for http in served(settings, **wrong.hub_settings()):
+        check = await mqtt_check(http, "not connected")
+        ready = await http.get("/readyz")
+        sent = await send(http, parties["editor"], {"command": "switch_off"})
+    assert check["ok"] is False
+    assert check["required"] is False
+    assert check["detail"].startswith(f"{wrong.shown}: not connected: the broker refused the")
+    assert (
+        "sign-in: Not authorized (check the user name and password in NGUON_MQTT_URL)"
+        in (check["detail"])
+    )
+    assert ready.json()["status"] == "degraded"
+    assert WRONG_PASSWORD not in ready.text
+    assert sent.status_code == 201, sent.text
+    out = capsys.readouterr().out
+    assert WRONG_PASSWORD not in out
+    (away, *_) = logged(out, "mqtt_away")
+    assert away["level"] == "warning"
+    assert away["broker"] == wrong.shown
+    assert away["reason"].startswith("the broker refused the sign-in")
+
+
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        (
+            {"ca_file": None},
+            "certificate is not trusted: self-signed certificate in certificate chain "
+            "(NGUON_MQTT_CA_FILE names the CA that signed it)",
+        ),
+        # The broker's own address, as an IPv4-mapped IPv6 one: not the name on the certificate.
+        ({"host": "::ffff:127.0.0.1"}, "IP address mismatch"),
+    ],
+    ids=["ca-not-trusted", "another-name"],
+)
+async def test_tls_refuses_a_broker_whose_certificate_is_not_trusted_for_its_name(
+    settings: Settings, secured_mosquitto: Broker, change: dict[str, Any], refusal: str
+) -> None:
+    """Without NGUON_MQTT_CA_FILE the system's CAs do not vouch for the province's; with it, the
+    certificate must still name the host the hub connects to. Verification is never off."""
+    broker = replace(secured_mosquitto, **change)
+    async for http in served(settings, **broker.hub_settings()):
+        check = await mqtt_check(http, "not connected")
+    assert check["ok"] is False
+    assert check["detail"].startswith(f"{broker.shown}: not connected: TLS: the broker's ")
+    assert refusal in check["detail"]
+    assert HUB_ACCOUNT[1] not in check["detail"]
+
+
+async def test_a_broker_that_is_not_there_is_reported(settings: Settings) -> None:
+    absent = replace(MACHINE_BROKER, port=free_port())
+    async for http in served(settings, **absent.hub_settings()):
+        check = await mqtt_check(http, "not connected")
+    assert check["detail"] == (
+        f"{absent.shown}: not connected: the connection was refused: nothing listens on that "
+        "port; trying again within 3 s"
+    )
+
+
+async def test_readyz_of_an_api_process_names_the_broker_its_worker_connects_to(
+    settings: Settings, engine: AsyncEngine, secured_mosquitto: Broker
+) -> None:
+    """With `nguon worker` apart, the channel is the worker's: this process has none to report."""
+    app = create_app(
+        settings.model_copy(update={**secured_mosquitto.hub_settings(), "worker_in_process": False})
+    )
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://hub.test") as http:
+        check = await mqtt_check(http)
+    await app.state.engine.dispose()
+    assert check["ok"] is True
+    assert check["detail"] == (
+        f"{secured_mosquitto.shown}: connected to by `nguon worker`, not this process; the "
+        "worker's log says whether it is connected"
+    )
 
 
 @pytest.mark.parametrize(
@@ -68,3 +171,17 @@ def test_a_ca_file_is_refused_without_tls_or_certificates(tmp_path: Path) -> Non
     with pytest.raises(ValidationError, match="NGUON_MQTT_CA_FILE is for an mqtts://"):
         Settings(mqtt_url=SecretStr("mqtt://broker.example"), mqtt_ca_file=ca_file)
     assert Settings(mqtt_url="mqtts://broker.example", mqtt_ca_file=ca_file).mqtt_tls_context()
+
+
+async def test_a_password_sent_without_tls_is_warned_of(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The machine's broker takes anyone: the account is accepted, but it crossed in clear."""
+    plain = MACHINE_BROKER.signing_in_as(("nguon-hub", "clear-password-3a9c"))
+    capsys.readouterr()
+    async for http in served(settings, **plain.hub_settings()):
+        await mqtt_check(http, "connected since")
+    out = capsys.readouterr().out
+    (warning,) = logged(out, "mqtt_password_in_clear")
+    assert warning["broker"] == plain.shown == "mqtt://nguon-hub@127.0.0.1:1883"
+    assert "clear-password-3a9c" not in out
