@@ -19,10 +19,11 @@ SIGNATURE_TOLERANCE_SECONDS from its clock.
 
 Every worker relays the endpoint events it is handed (a consumer group with Kafka) and hears
 every device message; an answer or a heartbeat heard twice changes nothing more. While the
-broker is away, or refuses the hub's account or certificate, the channel tries again every
-few seconds and says why in its log and in /readyz; what it could not publish meanwhile is not
-kept: commands are pushed again until answered, unacknowledged emergencies announced again by
-the reconciler, and the playlist poll stays the truth.
+broker is away, or refuses the hub's account or certificate, the channel tries again, waiting
+RECONNECT_SECONDS and then twice as long each time up to RECONNECT_MAX_SECONDS, and says why
+in its log and in /readyz; what it could not publish meanwhile is not kept: commands are
+pushed again until answered, unacknowledged emergencies announced again by the reconciler, and
+the playlist poll stays the truth.
 """
 
 import asyncio
@@ -65,6 +66,9 @@ log = structlog.get_logger()
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 RECONNECT_SECONDS = 3.0
+# A broker that refuses the hub's account keeps refusing it: trying every few seconds would
+# fill the log and may get the account locked.
+RECONNECT_MAX_SECONDS = 60.0
 QOS = 1
 ACKS, HEARTBEATS, MESSAGES = "acks", "heartbeats", "messages"
 # What a radio hears for each endpoint event type.
@@ -180,6 +184,7 @@ class MqttChannel:
         self._client: aiomqtt.Client | None = None
         self._connected_at: datetime | None = None
         self._trouble: str | None = None
+        self._retry_seconds = RECONNECT_SECONDS
 
     @classmethod
     def configured(
@@ -204,7 +209,7 @@ class MqttChannel:
         return ChannelState(
             False,
             f"{self.broker}: not connected: {self._trouble}; trying again within "
-            f"{RECONNECT_SECONDS:g} s",
+            f"{self._retry_seconds:g} s",
         )
 
     async def run(self) -> None:
@@ -228,16 +233,23 @@ class MqttChannel:
                         await client.subscribe(self.topic("+", leaf), qos=QOS)
                     self._client = client
                     self._connected_at, self._trouble = utcnow(), None
+                    self._retry_seconds = RECONNECT_SECONDS
                     log.info("mqtt_connected", broker=str(broker))
                     async for message in client.messages:
                         await self._heard(message.topic.value, bytes(message.payload))
             except aiomqtt.MqttError as error:
                 self._trouble = trouble(error, broker.tls)
-                log.warning("mqtt_away", broker=str(broker), reason=self._trouble)
+                log.warning(
+                    "mqtt_away",
+                    broker=str(broker),
+                    reason=self._trouble,
+                    retry_seconds=self._retry_seconds,
+                )
             finally:
                 self._client = None
                 self._connected_at = None
-            await asyncio.sleep(RECONNECT_SECONDS)
+            await asyncio.sleep(self._retry_seconds)
+            self._retry_seconds = min(self._retry_seconds * 2, RECONNECT_MAX_SECONDS)
 
     async def relay(self, records: Sequence[Record]) -> None:
         """The bus handler: each endpoint event of a radio, published to its topic."""
