@@ -21,6 +21,7 @@ from nguon.central.endpoints import bulletin_cap_router
 from nguon.central.endpoints import router as central_router
 from nguon.commands.endpoints import device_router as device_commands_router
 from nguon.commands.endpoints import router as commands_router
+from nguon.commands.mqtt import MqttChannel
 from nguon.communes.endpoints import router as communes_router
 from nguon.console.endpoints import CONSOLE, install_refusal_pages
 from nguon.console.session import SessionRenewal
@@ -139,6 +140,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     storage = create_storage(settings)
     bus = create_bus(settings)
     event_streams = EventStreams(settings.sse_keepalive_seconds)
+    # The channel is this process's when the worker runs in it: /readyz then says how it is.
+    mqtt = (
+        MqttChannel.configured(settings, sessionmaker) if settings.runs_worker_in_process else None
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -150,7 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             started(bus),
             # Every API process hears every endpoint event: its own SSE clients are among them.
             bus.subscription([settings.kafka_topic_endpoint_events], None, event_streams.handle),
-            running_worker(settings, engine, sessionmaker, bus, changes)
+            running_worker(settings, engine, sessionmaker, bus, changes, mqtt)
             if settings.runs_worker_in_process
             else contextlib.nullcontext(),
         ):
@@ -180,6 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.storage = storage
     app.state.speech = Speech.configured(settings, storage)
     app.state.bus = bus
+    app.state.mqtt = mqtt
     app.state.event_streams = event_streams
     # Said once at start-up, loudly; the `media` readiness check keeps saying it.
     app.state.media_build = media_build = codec.build()

@@ -24,6 +24,7 @@ from nguon.audit.service import AuditBreak, AuditEntry, AuditService, Outcome, a
 from nguon.backups.database import ToolFailed
 from nguon.backups.service import BackupService, Step
 from nguon.backups.store import BackupStore
+from nguon.commands.mqtt import MqttChannel
 from nguon.demo.service import load_demo
 from nguon.endpoints.schemas import EndpointCreate
 from nguon.endpoints.service import EndpointService
@@ -208,7 +209,11 @@ def worker() -> None:
             engine, info={**feed.session_info(), **audit_session_info(settings.signing_secret())}
         )
         try:
-            async with started(bus), running_worker(settings, engine, sessionmaker, bus, feed):
+            mqtt = MqttChannel.configured(settings, sessionmaker)
+            async with (
+                started(bus),
+                running_worker(settings, engine, sessionmaker, bus, feed, mqtt),
+            ):
                 settle_heap()
                 await stop.wait()
         finally:

@@ -150,6 +150,7 @@ async def running_worker(
     sessionmaker: async_sessionmaker[AsyncSession],
     bus: Bus,
     feed: ChangeFeed | None,
+    mqtt: MqttChannel | None,
 ) -> AsyncIterator[None]:
     """Relay, webhook consumer, pusher, reconciler (which also opens incidents for silent
     endpoints), command pusher, the backup schedule, the audit chain's periodic check and
@@ -176,7 +177,6 @@ async def running_worker(
         else None
     )
     commands = CommandPusher(sessionmaker, settings, feed)
-    mqtt = MqttChannel(settings, sessionmaker) if settings.mqtt_enabled else None
     async with (
         bus.subscription(
             [settings.kafka_topic_endpoint_events],

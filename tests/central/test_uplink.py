@@ -284,3 +284,11 @@ async def test_readyz_says_whether_the_uplink_is_on_and_what_waits(
 def test_an_uplink_needs_its_key() -> None:
     with pytest.raises(ValidationError, match="NGUON_CENTRAL_KEY"):
         Settings(central_url="https://central.example.vn/nguon")
+
+
+def test_a_refused_setting_does_not_repeat_the_secrets_beside_it() -> None:
+    """The refusal is printed where the hub is started (a terminal, a container's log)."""
+    with pytest.raises(ValidationError) as refused:
+        Settings(central_url="https://central.example.vn/nguon", speech_token="speech-token-42")
+    assert "NGUON_CENTRAL_KEY" in str(refused.value)
+    assert "speech-token-42" not in str(refused.value)

@@ -1,5 +1,5 @@
 """Fixtures of the command tests: the parties, a vendor's gateway, console sign-in, a Kafka
-broker."""
+broker, an MQTT broker with TLS and accounts."""
 
 from typing import Any
 
@@ -10,9 +10,10 @@ from nguon.identity.roles import Role
 from tests.conftest import AN_GIANG, MakeEndpoint, MakeUser, communes_of
 from tests.console.conftest import sign_in_as
 from tests.gateway import gateway
+from tests.mosquitto import secured_mosquitto
 from tests.tansu import tansu
 
-__all__ = ["gateway", "sign_in_as", "tansu"]
+__all__ = ["gateway", "secured_mosquitto", "sign_in_as", "tansu"]
 
 RADIO = "AG-RADIO-01"
 

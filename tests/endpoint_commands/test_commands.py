@@ -3,14 +3,15 @@ every channel the endpoint has until the device answers (000/004 Điều 7.2: "h
 trong trường hợp đột xuất, khẩn cấp"; 001 Điều 12.2: measures against an incident's damage).
 
 The MQTT tests use the Mosquitto broker of the machine (127.0.0.1:1883, no accounts), each under
-a topic prefix of its own so that runs side by side do not hear each other."""
+a topic prefix of its own so that runs side by side do not hear each other; the acceptance walk
+runs too on a broker of the tests' own with TLS and accounts (`tests.mosquitto`)."""
 
 import asyncio
 import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiomqtt
@@ -27,10 +28,11 @@ from tests.conftest import AN_GIANG, MakeEndpoint, free_port
 from tests.dispatch.test_deliveries import publish
 from tests.endpoint_commands.conftest import RADIO
 from tests.gateway import Gateway
+from tests.mosquitto import MACHINE_BROKER, Broker
 from tests.push.test_sse import Hub, listening
 from tests.serving import serving
 
-MQTT_HOST, MQTT_PORT = "127.0.0.1", 1883
+MQTT_HOST, MQTT_PORT = MACHINE_BROKER.host, MACHINE_BROKER.port
 # How long a test waits for what it expects before it fails (an upper bound, not a measure).
 WAIT_SECONDS = 10
 
@@ -39,6 +41,7 @@ WAIT_SECONDS = 10
 class MqttHub:
     http: AsyncClient
     prefix: str
+    broker: Broker = MACHINE_BROKER
 
 
 async def served(settings: Settings, **changes: Any) -> AsyncIterator[AsyncClient]:
@@ -52,17 +55,28 @@ async def served(settings: Settings, **changes: Any) -> AsyncIterator[AsyncClien
 
 
 @pytest.fixture
-async def mqtt_hub(settings: Settings, parties: dict[str, Any]) -> AsyncIterator[MqttHub]:
+def broker(request: pytest.FixtureRequest) -> Broker:
+    """The machine's broker; parametrised indirectly with "secured", one with TLS and accounts."""
+    if getattr(request, "param", "machine") == "secured":
+        secured: Broker = request.getfixturevalue("secured_mosquitto")
+        return secured
+    return MACHINE_BROKER
+
+
+@pytest.fixture
+async def mqtt_hub(
+    settings: Settings, parties: dict[str, Any], broker: Broker
+) -> AsyncIterator[MqttHub]:
     """The hub served with its worker, on MQTT under a prefix of this test's own, re-pushing
     unanswered commands every half second."""
     prefix = f"test-{uuid.uuid4().hex[:12]}"
     async for http in served(
         settings,
-        mqtt_url=f"mqtt://{MQTT_HOST}:{MQTT_PORT}",
+        **broker.hub_settings(),
         mqtt_topic_prefix=prefix,
         command_repush_seconds=0.5,
     ):
-        yield MqttHub(http, prefix)
+        yield MqttHub(http, prefix, broker)
 
 
 async def push_secret(http: AsyncClient, parties: dict[str, Any], code: str = RADIO) -> str:
@@ -111,7 +125,7 @@ class Radio:
 
 async def radio_on_mqtt(hub: MqttHub, parties: dict[str, Any]) -> AsyncIterator[Radio]:
     secret = await push_secret(hub.http, parties)
-    async with aiomqtt.Client(MQTT_HOST, MQTT_PORT, identifier=f"radio-{uuid.uuid4().hex}") as c:
+    async with hub.broker.radio_client(f"radio-{uuid.uuid4().hex}") as c:
         radio = Radio(c, hub.prefix, secret)
         await c.subscribe(f"{radio.topic}/messages", qos=1)
         yield radio
@@ -137,11 +151,29 @@ async def send(
     return await http.post(f"/api/v1/endpoints/{code}/commands", json=body, headers=headers)
 
 
+async def mqtt_check(http: AsyncClient, until: str = "") -> dict[str, Any]:
+    """The `mqtt` check of /readyz once its detail says `until`."""
+    async with asyncio.timeout(WAIT_SECONDS):
+        while True:
+            ready = await http.get("/readyz")
+            assert ready.status_code == 200, ready.text
+            check: dict[str, Any] = next(c for c in ready.json()["checks"] if c["name"] == "mqtt")
+            if until in check["detail"]:
+                return check
+            await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("broker", ["machine", "secured"], indirect=True)
 async def test_a_switch_off_to_a_radio_is_acknowledged_over_mqtt(
     mqtt_hub: MqttHub, parties: dict[str, Any]
 ) -> None:
     """The acceptance: a cluster switched off from the hub in an emergency (000/004 Điều 7.2)
-    hears it over MQTT and says so there; the command shows `acked`."""
+    hears it over MQTT and says so there; the command shows `acked`. On a province's broker,
+    the hub and the radio sign in with their accounts, over TLS to a certificate of the
+    province's own CA."""
+    connected = await mqtt_check(mqtt_hub.http, "connected since")
+    assert connected["ok"] is True
+    assert connected["detail"].startswith(f"{mqtt_hub.broker.shown}: connected since")
     async for radio in radio_on_mqtt(mqtt_hub, parties):
         sent = await send(mqtt_hub.http, parties["editor"], {"command": "switch_off"})
         assert sent.status_code == 201, sent.text
@@ -419,7 +451,7 @@ async def test_the_hub_reconnects_when_the_broker_goes_away(
     try:
         async for http in served(
             settings,
-            mqtt_url=f"mqtt://{MQTT_HOST}:{link.port}",
+            **replace(MACHINE_BROKER, port=link.port).hub_settings(),
             mqtt_topic_prefix=prefix,
             command_repush_seconds=0.5,
         ):

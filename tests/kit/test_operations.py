@@ -26,10 +26,13 @@ async def test_readyz_when_database_is_migrated(client: AsyncClient, backend: st
     response = await client.get("/readyz")
     assert response.status_code == 200
     checks = {check["name"]: check for check in response.json()["checks"]}
-    assert set(checks) == {"database", "storage", "media", "uplink", "bus", "backups", "audit"}
+    assert set(checks) == {
+        "database", "storage", "media", "uplink", "bus", "mqtt", "backups", "audit",
+    }  # fmt: skip
     assert all(check["ok"] for check in checks.values())
     assert response.json()["status"] == "ready"
     assert checks["uplink"]["detail"] == "off: NGUON_CENTRAL_URL is not set"
+    assert checks["mqtt"]["detail"] == "off: NGUON_MQTT_URL is not set"
     assert checks["bus"]["detail"].startswith("in process")
     assert checks["database"]["detail"].startswith(backend)
     assert checks["storage"]["detail"].startswith("local disk")

@@ -8,31 +8,38 @@ Topics, under NGUON_MQTT_TOPIC_PREFIX (`nguon`), for an endpoint whose code is `
 - `<prefix>/endpoints/<code>/heartbeats`, device to hub: what `POST /api/v1/device/heartbeat`
   takes.
 
-All at QoS 1, none retained. The broker has no accounts, so every payload is an envelope signed
-with the endpoint's push secret (`POST /api/v1/endpoints/{code}/push-secret`), in the scheme of
-the webhooks (`nguon.kit.signing`): `{"timestamp": "<Unix seconds>", "signature": "<hex
-HMAC-SHA256 of timestamp + '.' + message>", "message": "<JSON text>"}`. The device checks the
-hub's the same way; the hub drops a device message whose signature is wrong or whose timestamp
-is more than SIGNATURE_TOLERANCE_SECONDS from its clock.
+All at QoS 1, none retained. NGUON_MQTT_URL may give the hub an account on the broker, and
+mqtts:// TLS to it (NGUON_MQTT_CA_FILE: a province's own CA), but radios may share one or the
+broker take anyone, so every payload is an envelope signed with the endpoint's push secret
+(`POST /api/v1/endpoints/{code}/push-secret`), in the scheme of the webhooks
+(`nguon.kit.signing`): `{"timestamp": "<Unix seconds>", "signature": "<hex HMAC-SHA256 of
+timestamp + '.' + message>", "message": "<JSON text>"}`. The device checks the hub's the same
+way; the hub drops a device message whose signature is wrong or whose timestamp is more than
+SIGNATURE_TOLERANCE_SECONDS from its clock.
 
 Every worker relays the endpoint events it is handed (a consumer group with Kafka) and hears
 every device message; an answer or a heartbeat heard twice changes nothing more. While the
-broker is away the channel reconnects every few seconds; what it could not publish meanwhile
-is not kept: commands are pushed again until answered, unacknowledged emergencies announced
-again by the reconciler, and the playlist poll stays the truth.
+broker is away, or refuses the hub's account or certificate, the channel tries again, waiting
+RECONNECT_SECONDS and then twice as long each time up to RECONNECT_MAX_SECONDS, and says why
+in its log and in /readyz; what it could not publish meanwhile is not kept: commands are
+pushed again until answered, unacknowledged emergencies announced again by the reconciler, and
+the playlist poll stays the truth.
 """
 
 import asyncio
 import json
 import os
 import socket
+import ssl
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiomqtt
 import structlog
+from aiomqtt.exceptions import MqttConnectError
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -49,8 +56,9 @@ from nguon.identity.principal import AreaScope, Principal
 from nguon.identity.roles import Role
 from nguon.identity.service import IdentityService
 from nguon.kit.bus import Record
+from nguon.kit.db import utcnow
 from nguon.kit.errors import NguonError
-from nguon.kit.settings import Settings
+from nguon.kit.settings import MqttBroker, Settings
 from nguon.kit.signing import sign, verify
 from nguon.push.signing import push_secret
 
@@ -58,6 +66,9 @@ log = structlog.get_logger()
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 RECONNECT_SECONDS = 3.0
+# A broker that refuses the hub's account keeps refusing it: trying every few seconds would
+# fill the log and may get the account locked.
+RECONNECT_MAX_SECONDS = 60.0
 QOS = 1
 ACKS, HEARTBEATS, MESSAGES = "acks", "heartbeats", "messages"
 # What a radio hears for each endpoint event type.
@@ -119,12 +130,50 @@ def device_principal(endpoint: Endpoint) -> Principal:
     return Principal("key", 0, f"mqtt:{endpoint.code}", Role.endpoint, area, endpoint.id)
 
 
+# CONNACK reason codes that refuse the hub's account (MQTT 5 numbering, which paho gives for
+# MQTT 3.1.1 too: its 4 and 5 are 134 and 135).
+SIGN_IN_REFUSED = {134, 135}
+
+
+def trouble(error: aiomqtt.MqttError, tls: bool) -> str:
+    """What went wrong, in words an operator acts on; never the password, which no error of
+    the client carries."""
+    if isinstance(error, MqttConnectError):
+        if getattr(error.rc, "value", error.rc) in SIGN_IN_REFUSED:
+            return (
+                f"the broker refused the sign-in: {error.rc} (check the user name and password "
+                "in NGUON_MQTT_URL)"
+            )
+        return f"the broker refused the connection: {error.rc}"
+    cause = error.__context__  # aiomqtt raises the socket's error as text, from None
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return (
+            f"TLS: the broker's certificate is not trusted: {cause.verify_message} "
+            "(NGUON_MQTT_CA_FILE names the CA that signed it)"
+        )
+    if isinstance(cause, ssl.SSLError):
+        return f"TLS: the handshake failed: {cause.reason or cause}"
+    if isinstance(cause, ConnectionRefusedError):
+        return "the connection was refused: nothing listens on that port"
+    if isinstance(cause, socket.gaierror):
+        return f"the host name does not resolve: {cause.strerror}"
+    if isinstance(cause, TimeoutError):
+        return "no answer from the broker" + ("" if tls else " (if it wants TLS: mqtts://)")
+    return str(error) or type(error).__name__
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelState:
+    connected: bool
+    detail: str
+
+
 class MqttChannel:
     def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-        assert settings.mqtt_url is not None  # the worker starts the channel only when set
-        url = urlsplit(settings.mqtt_url)
-        self.host = url.hostname or "127.0.0.1"
-        self.port = url.port or 1883
+        broker = settings.mqtt_broker
+        assert broker is not None  # the channel is made only when NGUON_MQTT_URL is set
+        self.broker: MqttBroker = broker
+        self.tls = settings.mqtt_tls_context()
         self.prefix = settings.mqtt_topic_prefix
         self.client_id = (settings.mqtt_client_id or f"nguon-{socket.gethostname()}-{os.getpid()}")[
             :64
@@ -133,7 +182,15 @@ class MqttChannel:
         self.sessionmaker = sessionmaker
         self.signing_secret = settings.signing_secret()
         self._client: aiomqtt.Client | None = None
-        self.connected = asyncio.Event()
+        self._connected_at: datetime | None = None
+        self._trouble: str | None = None
+        self._retry_seconds = RECONNECT_SECONDS
+
+    @classmethod
+    def configured(
+        cls, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> "MqttChannel | None":
+        return cls(settings, sessionmaker) if settings.mqtt_enabled else None
 
     def topic(self, code: str, leaf: str) -> str:
         return f"{self.prefix}/endpoints/{code}/{leaf}"
@@ -141,26 +198,58 @@ class MqttChannel:
     def secret_of(self, endpoint_id: int, code: str, generation: int) -> str:
         return push_secret(self.signing_secret, endpoint_id, code, generation)
 
+    def state(self) -> ChannelState:
+        """Whether the channel is connected, in words for /readyz."""
+        if self._connected_at is not None:
+            return ChannelState(
+                True, f"{self.broker}: connected since {self._connected_at.isoformat()}"
+            )
+        if self._trouble is None:
+            return ChannelState(False, f"{self.broker}: connecting")
+        return ChannelState(
+            False,
+            f"{self.broker}: not connected: {self._trouble}; trying again within "
+            f"{self._retry_seconds:g} s",
+        )
+
     async def run(self) -> None:
         """Stay connected for as long as the task lives, hearing the devices."""
+        broker = self.broker
+        password = None if broker.password is None else broker.password.get_secret_value()
+        if password is not None and not broker.tls:
+            log.warning("mqtt_password_in_clear", broker=str(broker), fix="use mqtts://")
         while True:
             try:
                 async with aiomqtt.Client(
-                    self.host, self.port, identifier=self.client_id, keepalive=30
+                    broker.host,
+                    broker.port,
+                    username=broker.username,
+                    password=password,
+                    tls_context=self.tls,
+                    identifier=self.client_id,
+                    keepalive=30,
                 ) as client:
                     for leaf in (ACKS, HEARTBEATS):
                         await client.subscribe(self.topic("+", leaf), qos=QOS)
                     self._client = client
-                    self.connected.set()
-                    log.info("mqtt_connected", host=self.host, port=self.port)
+                    self._connected_at, self._trouble = utcnow(), None
+                    self._retry_seconds = RECONNECT_SECONDS
+                    log.info("mqtt_connected", broker=str(broker))
                     async for message in client.messages:
                         await self._heard(message.topic.value, bytes(message.payload))
             except aiomqtt.MqttError as error:
-                log.warning("mqtt_away", host=self.host, port=self.port, error=str(error))
+                self._trouble = trouble(error, broker.tls)
+                log.warning(
+                    "mqtt_away",
+                    broker=str(broker),
+                    reason=self._trouble,
+                    retry_seconds=self._retry_seconds,
+                )
             finally:
                 self._client = None
-                self.connected.clear()
-            await asyncio.sleep(RECONNECT_SECONDS)
+                self._connected_at = None
+            await asyncio.sleep(self._retry_seconds)
+            self._retry_seconds = min(self._retry_seconds * 2, RECONNECT_MAX_SECONDS)
 
     async def relay(self, records: Sequence[Record]) -> None:
         """The bus handler: each endpoint event of a radio, published to its topic."""

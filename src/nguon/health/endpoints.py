@@ -59,6 +59,7 @@ async def readyz(request: Request) -> Readiness | Response:
         _media_check(request),
         await _uplink_check(request),
         await _bus_check(request),
+        _mqtt_check(request),
         await _backup_check(request),
         await _audit_check(request),
     ]
@@ -167,6 +168,27 @@ async def _bus_check(request: Request) -> Check:
     return Check(
         name="bus", ok=state.reachable, detail=f"{state.detail}; {waiting}", required=False
     )
+
+
+def _mqtt_check(request: Request) -> Check:
+    """The MQTT channel to radios never makes the hub unready: radios still poll their
+    playlists. It is this process's when the worker runs in it; with `nguon worker` apart,
+    this process has no connection to report and the worker's log says (`mqtt_connected`,
+    `mqtt_away` with its reason)."""
+    broker = request.app.state.settings.mqtt_broker
+    if broker is None:
+        return Check(name="mqtt", ok=True, detail="off: NGUON_MQTT_URL is not set", required=False)
+    channel = request.app.state.mqtt
+    if channel is None:
+        return Check(
+            name="mqtt",
+            ok=True,
+            detail=f"{broker}: connected to by `nguon worker`, not this process; the worker's "
+            "log says whether it is connected",
+            required=False,
+        )
+    state = channel.state()
+    return Check(name="mqtt", ok=state.connected, detail=state.detail, required=False)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -5,10 +5,13 @@ The embedded default keeps everything under `data_dir`; setting `database_url`, 
 """
 
 import secrets
+import ssl
+from dataclasses import dataclass
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote, unquote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,8 +33,73 @@ def project_home() -> Path:
     return Path.cwd()
 
 
+MQTT_PORTS = {"mqtt": 1883, "mqtts": 8883}
+MQTT_URL_FORM = "mqtt://[user:password@]host[:port] (mqtts:// for TLS)"
+
+
+@dataclass(frozen=True, slots=True)
+class MqttBroker:
+    """NGUON_MQTT_URL taken apart. Its text (`str`) leaves the password out, so it may be
+    logged and shown."""
+
+    scheme: str
+    host: str
+    port: int
+    username: str | None = None
+    password: SecretStr | None = None
+
+    @property
+    def tls(self) -> bool:
+        return self.scheme == "mqtts"
+
+    def __str__(self) -> str:
+        account = f"{quote(self.username, safe='')}@" if self.username is not None else ""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{account}{host}:{self.port}"
+
+    @classmethod
+    def parse(cls, url: str) -> "MqttBroker":
+        """The broker a URL names; a ValueError saying what is wrong otherwise, in words that
+        never repeat the URL or a part of it (a password may be anywhere in a malformed one)."""
+        if any(character.isspace() for character in url):
+            raise ValueError(f"NGUON_MQTT_URL must be {MQTT_URL_FORM}, without spaces")
+        try:
+            parts = urlsplit(url)
+            hostname, username, password = parts.hostname, parts.username, parts.password
+        except ValueError:  # its words may quote the URL
+            raise ValueError(f"NGUON_MQTT_URL must be {MQTT_URL_FORM}") from None
+        if parts.scheme not in MQTT_PORTS or not url.lower().startswith(f"{parts.scheme}://"):
+            raise ValueError(f"NGUON_MQTT_URL must be {MQTT_URL_FORM}")
+        if parts.path not in ("", "/") or parts.query or parts.fragment or url.endswith(("?", "#")):
+            raise ValueError(
+                "NGUON_MQTT_URL must end at host[:port], without a path (in the user name "
+                "or password, write / ? # @ as %2F %3F %23 %40)"
+            )
+        if not hostname:
+            raise ValueError(f"NGUON_MQTT_URL names no host: it must be {MQTT_URL_FORM}")
+        try:
+            port = parts.port
+        except ValueError:
+            port = 0
+        if port == 0:
+            raise ValueError("NGUON_MQTT_URL's port must be a number from 1 to 65535")
+        if username == "" or (username is None and password is not None):
+            raise ValueError("NGUON_MQTT_URL gives a password without a user name")
+        return cls(
+            scheme=parts.scheme,
+            host=hostname,
+            port=port or MQTT_PORTS[parts.scheme],
+            username=None if username is None else unquote(username),
+            password=None if password is None else SecretStr(unquote(password)),
+        )
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NGUON_", env_file=".env", extra="ignore")
+    # A refusal names the setting and its rule but not the values given: they include keys,
+    # and URLs with passwords in them.
+    model_config = SettingsConfigDict(
+        env_prefix="NGUON_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     data_dir: Path = Path("var")
     database_url: str | None = Field(
@@ -341,10 +409,16 @@ class Settings(BaseSettings):
         le=7 * 86_400,
         description="A command still unacknowledged this long after it was issued is expired",
     )
-    mqtt_url: str | None = Field(
+    mqtt_url: SecretStr | None = Field(
         default=None,
-        pattern=r"^mqtt://[^\s/:@]+(:[0-9]{1,5})?/?$",
-        description="The MQTT broker radios listen on, mqtt://host[:port]; unset: no MQTT",
+        description="The MQTT broker radios listen on, mqtt://[user:password@]host[:port] "
+        "(port 1883) or mqtts:// for TLS (port 8883), the user name and password "
+        "percent-encoded; unset: no MQTT",
+    )
+    mqtt_ca_file: Path | None = Field(
+        default=None,
+        description="A PEM bundle of the certificates to trust for an mqtts:// broker (a "
+        "province's own CA) instead of the system's",
     )
     mqtt_topic_prefix: str = Field(
         default="nguon",
@@ -360,6 +434,52 @@ class Settings(BaseSettings):
     @property
     def mqtt_enabled(self) -> bool:
         return self.mqtt_url is not None
+
+    @property
+    def mqtt_broker(self) -> MqttBroker | None:
+        if self.mqtt_url is None:
+            return None
+        return MqttBroker.parse(self.mqtt_url.get_secret_value())
+
+    def mqtt_tls_context(self) -> ssl.SSLContext | None:
+        """For an mqtts:// broker: the system's trust or NGUON_MQTT_CA_FILE's, hostnames
+        checked."""
+        broker = self.mqtt_broker
+        if broker is None or not broker.tls:
+            return None
+        return ssl.create_default_context(cafile=self.mqtt_ca_file)
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_url_names_a_broker(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            MqttBroker.parse(value.get_secret_value())
+        return value
+
+    @field_validator("mqtt_ca_file")
+    @classmethod
+    def _mqtt_ca_file_holds_certificates(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        if not value.is_file():
+            raise ValueError(f"NGUON_MQTT_CA_FILE: no file {value}")
+        try:
+            ssl.create_default_context(cafile=value)
+        except (ssl.SSLError, OSError) as error:
+            raise ValueError(
+                f"NGUON_MQTT_CA_FILE: {value} is not a PEM bundle of certificates ({error})"
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _mqtt_ca_file_is_for_tls(self) -> "Settings":
+        broker = self.mqtt_broker
+        if self.mqtt_ca_file is not None and (broker is None or not broker.tls):
+            raise ValueError(
+                "NGUON_MQTT_CA_FILE is for an mqtts:// NGUON_MQTT_URL: without TLS it would "
+                "not be used"
+            )
+        return self
 
     @property
     def uplink_enabled(self) -> bool:
