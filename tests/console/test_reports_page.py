@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from nguon.areas.sources import AreaRecord
 from nguon.identity.roles import Role
-from tests.conftest import AN_GIANG, LAI_CHAU
+from tests.conftest import AN_GIANG, LAI_CHAU, MakeUser
 from tests.console.conftest import SignInAs
 from tests.reports.conftest import schedules  # noqa: F401  (the fixture, used below)
 
@@ -59,7 +59,7 @@ async def test_lai_chau_writes_to_its_own_outline_and_others_are_kept_out_001_di
     client: AsyncClient, sign_in_as: SignInAs, areas: list[AreaRecord]
 ) -> None:
     """001 Điều 14 and its ĐỀ CƯƠNG BÁO CÁO: Lai Châu's yearly report has the outline's
-    headings; An Giang's editor may not open it, and a viewer has no reports page."""
+    headings; An Giang's editor may not open it, nor a publisher any report."""
     await sign_in_as("report.lc", Role.editor, LAI_CHAU)
     form = await client.get(f"/console/reports/{LAI_CHAU}/2026-Y")
     assert form.status_code == 200, form.text
@@ -67,5 +67,51 @@ async def test_lai_chau_writes_to_its_own_outline_and_others_are_kept_out_001_di
     assert "V.1. Kiến nghị Ủy ban nhân dân tỉnh" in form.text
     await sign_in_as("report.ag", Role.editor, AN_GIANG)
     assert (await client.get(f"/console/reports/{LAI_CHAU}/2026-Y")).status_code == 403
-    await sign_in_as("report.viewer", Role.viewer, AN_GIANG)
+    await sign_in_as("report.publisher", Role.publisher, AN_GIANG)
     assert (await client.get("/console/reports")).status_code == 403
+    assert (await client.get(f"/console/reports/{AN_GIANG}/2026-H1.xlsx")).status_code == 403
+
+
+@pytest.mark.parametrize("role", [Role.viewer, Role.appraiser])
+async def test_viewers_and_appraisers_read_the_report_and_download_it_but_write_nothing(
+    client: AsyncClient, sign_in_as: SignInAs, make_user: MakeUser, role: Role
+) -> None:
+    """002 Điều 18: those who answer for the area's broadcasting read its reports, as the
+    API's REPORT_READERS; the narrative stays its editors' and administrators' to write."""
+    editor = await make_user("narrative.editor", Role.editor, AN_GIANG)
+    written = await client.put(
+        f"/api/v1/reports/{AN_GIANG}/2026-H1/narrative",
+        json={"sections": {"assessment": "Vận hành ổn định.", "proposals": ""}},
+        headers=editor,
+    )
+    assert written.status_code == 200, written.text
+
+    token = await sign_in_as(f"report.{role.value}", role, AN_GIANG)
+    listing = await client.get("/console/reports")
+    assert listing.status_code == 200, listing.text
+    assert 'href="/console/reports"' in listing.text  # in the main menu
+    assert "30/06/2026" in listing.text
+    assert "Xem báo cáo" in listing.text
+    assert "Viết thuyết minh" not in listing.text
+
+    page = await client.get(f"/console/reports/{AN_GIANG}/2026-H1")
+    assert page.status_code == 200, page.text
+    assert '<h1 id="report-title">Báo cáo 2026-H1 · ' in page.text
+    assert 'id="narrative-text"' in page.text
+    assert "Vận hành ổn định." in page.text
+    assert "Chưa viết." in page.text  # the proposals, left empty
+    assert "<textarea" not in page.text
+    assert 'id="narrative-form"' not in page.text
+
+    xlsx = await client.get(f"/console/reports/{AN_GIANG}/2026-H1.xlsx")
+    assert xlsx.status_code == 200
+    assert load_workbook(BytesIO(xlsx.content)).sheetnames == ["Số liệu", "Thuyết minh"]
+
+    refused = await client.post(
+        f"/console/reports/{AN_GIANG}/2026-H1",
+        data={"csrf_token": token, "assessment": "Sửa bởi người xem.", "proposals": ""},
+    )
+    assert refused.status_code == 403
+    report = await client.get(f"/api/v1/reports/{AN_GIANG}/2026-H1", headers=editor)
+    sections = {s["key"]: s["text"] for s in report.json()["narrative"]["sections"]}
+    assert sections["assessment"] == "Vận hành ổn định."

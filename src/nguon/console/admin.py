@@ -4,11 +4,9 @@ Each page takes the API route's own guard and calls the same service the route c
 endpoints board and statistics are read by editors and viewers too, as their routes allow.
 """
 
-from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from babel.numbers import format_decimal, format_percent
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from pydantic import Field
 from starlette.responses import RedirectResponse, Response
@@ -18,8 +16,13 @@ from nguon.audit.repository import AuditCheckRepository
 from nguon.audit.service import AuditFilter, AuditService, Outcome
 from nguon.console.endpoints import CONSOLE, keep_on_refusal
 from nguon.console.session import ConsoleAccess
-from nguon.console.translations import Language
-from nguon.console.web import HUB_TIME_ZONE, render, request_language, translate_detail
+from nguon.console.web import (
+    HUB_TIME_ZONE,
+    numbers_in,
+    render,
+    request_language,
+    translate_detail,
+)
 from nguon.endpoints.endpoints import READERS, Endpoints
 from nguon.identity.access import ADMIN, Identity
 from nguon.identity.principal import Principal
@@ -42,14 +45,6 @@ StatsReader = Annotated[Principal, Depends(ConsoleAccess(STATS_READERS))]
 BOARD_SIZE = 1000
 ACCOUNTS_SHOWN = 500
 AUDIT_PAGE = 50
-
-
-def numbers_in(language: Language) -> dict[str, Callable[[float], str]]:
-    """Number formats of the person's language, for templates (Vietnamese writes 1.234,5)."""
-    return {
-        "number": lambda value: format_decimal(value, "#,##0.##", locale=language),
-        "percent": lambda value: format_percent(value, "#,##0.#%", locale=language),
-    }
 
 
 def local_day(typed: str) -> date | None:
