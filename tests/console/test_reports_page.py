@@ -96,7 +96,7 @@ async def test_viewers_and_appraisers_read_the_report_and_download_it_but_write_
 
     page = await client.get(f"/console/reports/{AN_GIANG}/2026-H1")
     assert page.status_code == 200, page.text
-    assert '<h1 id="report-title">Báo cáo 2026-H1 · ' in page.text
+    assert '<h1 id="report-title">Báo cáo 6 tháng đầu năm 2026 · ' in page.text
     assert 'id="narrative-text"' in page.text
     assert "Vận hành ổn định." in page.text
     assert "Chưa viết." in page.text  # the proposals, left empty
