@@ -154,16 +154,18 @@ async def test_the_worker_takes_the_backup_when_due_000_dieu_6_5(
     quick = settings.model_copy(update={"backup_check_seconds": 0.05})
     loop = asyncio.create_task(backup_forever(engine, quick))
     try:
-        service = service_at(quick, sessionmaker, Clock(datetime.now(UTC)))
+        # The run is settled after its manifest is written: wait for the run, not the manifest.
         for _check in range(600):
-            if await service.manifests():
+            async with sessionmaker() as session:
+                run = await session.scalar(select(BackupRun))
+            if run is not None and run.status != RunStatus.running:
                 break
             await asyncio.sleep(0.1)
     finally:
         loop.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await loop
-    async with sessionmaker() as session:
-        run = await session.scalar(select(BackupRun))
     assert run is not None
     assert (run.trigger, run.status) == ("schedule", RunStatus.succeeded)
+    service = service_at(quick, sessionmaker, Clock(datetime.now(UTC)))
+    assert [manifest.backup_id for manifest in await service.manifests()] == [run.backup_id]

@@ -348,7 +348,8 @@ async def test_the_served_app_runs_the_clock(
     assert (await act(client, bulletin_id, "approve", editor)).json()["status"] == "scheduled"
     served = create_app(settings.model_copy(update={"clock_seconds": 0.2}))
     async with served.router.lifespan_context(served):
-        for _ in range(50):
+        # Generous: a loaded machine may take seconds to start the app's background work.
+        for _ in range(300):
             await asyncio.sleep(0.1)
             async with sessionmaker() as session:
                 bulletin = await session.get(Bulletin, bulletin_id)
