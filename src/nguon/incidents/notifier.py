@@ -11,26 +11,17 @@ means "never" fails it, anything else is retried after a wait that doubles up to
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
-import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nguon.incidents.models import IncidentNotice
 from nguon.incidents.repository import NOTICE_WRITTEN
 from nguon.kit.background import PassLoop
 from nguon.kit.changes import ChangeFeed
-from nguon.kit.db import utcnow
-from nguon.kit.notices import NoticeRows, NoticeStatus
-from nguon.kit.outbound import Attempt, canonical_json, post_signed
+from nguon.kit.notices import NoticeRows, NoticeSender, NoticeStatus, Outgoing, Retries
+from nguon.kit.outbound import canonical_json
 from nguon.kit.settings import Settings
-
-log = structlog.get_logger()
-
-BATCH = 20
-POLL_SECONDS = 1.0
 
 
 def notice_id(notice: IncidentNotice) -> str:
@@ -54,7 +45,7 @@ INCIDENT_NOTICES = NoticeKind(
 )
 
 
-class IncidentNotifier:
+class IncidentNotifier(NoticeSender[Any]):
     """Sends the notices of one kind (incidents' by default; report reminders, 002 Điều 18)
     to the department's webhook."""
 
@@ -68,85 +59,25 @@ class IncidentNotifier:
         # Only started with a URL, which the settings allow only with a secret.
         assert settings.incident_webhook_url is not None
         assert settings.incident_webhook_secret is not None
-        self.sessionmaker = sessionmaker
-        self.settings = settings
-        self.url = settings.incident_webhook_url
-        self.secret = settings.incident_webhook_secret.get_secret_value()
-        self.lease = timedelta(seconds=settings.incident_webhook_timeout_seconds * (BATCH + 1))
-        self.client = httpx.AsyncClient(follow_redirects=False)
-        self.kind = kind
-        self.loop = PassLoop(feed, kind.topic, POLL_SECONDS, kind.failed_event)
-
-    async def run(self) -> None:
-        try:
-            await self.loop.run(self._full_pass)
-        finally:
-            await self.client.aclose()
-
-    async def _full_pass(self) -> bool:
-        sent, claimed = await self._pass()
-        return claimed == BATCH and sent == claimed
-
-    async def send_due(self) -> int:
-        """One pass over the due notices; returns how many were posted."""
-        sent, _claimed = await self._pass()
-        return sent
-
-    async def _pass(self) -> tuple[int, int]:
-        now = utcnow()
-        async with self.sessionmaker() as session:
-            rows = NoticeRows(session, self.kind.model)
-            claimed = await rows.claim_due(now, BATCH, now + self.lease)
-            await session.commit()
-        for number, notice in enumerate(claimed):
-            body = canonical_json({"id": self.kind.notice_id(notice), **notice.payload})
-            attempt = await post_signed(
-                self.client,
-                self.url,
-                body,
-                self.secret,
-                {"X-Nguon-Notice": self.kind.notice_id(notice)},
-                self.settings.incident_webhook_timeout_seconds,
-            )
-            retry = await self._record(notice, attempt)
-            if retry is not None:
-                # The department is away: the rest wait with this one.
-                async with self.sessionmaker() as session:
-                    rest = [later.id for later in claimed[number + 1 :]]
-                    await NoticeRows(session, self.kind.model).reschedule(rest, retry)
-                    await session.commit()
-                return number + 1, len(claimed)
-        return len(claimed), len(claimed)
-
-    async def _record(self, notice: Any, attempt: Attempt) -> datetime | None:
-        """Settle the notice by what came of the attempt; returns when it is retried."""
-        attempts = notice.attempts + 1
-        if attempt.accepted:
-            status, due = NoticeStatus.sent, attempt.at
-        elif attempt.refused:
-            status, due = NoticeStatus.failed, attempt.at
-        else:
-            status = NoticeStatus.pending
-            due = attempt.retry_at(
-                attempts,
-                self.settings.incident_retry_seconds,
-                self.settings.incident_retry_max_seconds,
-            )
-        async with self.sessionmaker() as session:
-            await NoticeRows(session, self.kind.model).settle(
-                notice.id,
-                status=status,
-                attempts=attempts,
-                next_attempt_at=due,
-                last_error=attempt.error,
-                sent_at=attempt.at if attempt.accepted else None,
-            )
-            await session.commit()
-        log.info(
-            self.kind.log_event,
-            notice=self.kind.notice_id(notice),
-            status=status.value,
-            attempts=attempts,
-            error=attempt.error,
+        super().__init__(
+            sessionmaker,
+            settings.incident_webhook_secret.get_secret_value(),
+            Retries(
+                settings.incident_webhook_timeout_seconds,
+                settings.incident_retry_seconds,
+                settings.incident_retry_max_seconds,
+            ),
+            PassLoop(feed, kind.topic, self.POLL_SECONDS, kind.failed_event),
+            NoticeStatus,
+            kind.log_event,
         )
-        return due if status is NoticeStatus.pending else None
+        self.url = settings.incident_webhook_url
+        self.kind = kind
+
+    def rows(self, session: AsyncSession) -> NoticeRows[Any]:
+        return NoticeRows(session, self.kind.model)
+
+    def outgoing(self, row: Any) -> Outgoing:
+        name = self.kind.notice_id(row)
+        body = canonical_json({"id": name, **row.payload})
+        return Outgoing(self.url, body, {"X-Nguon-Notice": name}, name)

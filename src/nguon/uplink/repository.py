@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nguon.kit.changes import changed
@@ -54,62 +54,8 @@ class UplinkRepository:
         await self.session.flush()
         changed(self.session, UPLINK_WRITTEN, {0})
 
-    async def claim_due(
-        self, now: datetime, limit: int, lease_until: datetime
-    ) -> Sequence[UplinkMessage]:
-        """Take up to `limit` due messages, oldest first, and hold them until `lease_until`:
-        other senders skip them now (rows locked until the caller commits) and after (not
-        due), and they fall due again if this one dies."""
-        result = await self.session.scalars(
-            select(UplinkMessage)
-            .where(
-                UplinkMessage.status == UplinkStatus.pending,
-                UplinkMessage.next_attempt_at <= now,
-            )
-            .order_by(UplinkMessage.next_attempt_at, UplinkMessage.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        claimed = result.all()
-        if claimed:
-            await self.session.execute(
-                update(UplinkMessage)
-                .where(UplinkMessage.id.in_([message.id for message in claimed]))
-                .values(next_attempt_at=lease_until)
-            )
-        return claimed
-
-    async def reschedule(self, message_ids: Sequence[int], due: datetime) -> None:
-        await self.session.execute(
-            update(UplinkMessage)
-            .where(UplinkMessage.id.in_(message_ids))
-            .values(next_attempt_at=due)
-        )
-
     async def add_attempt(self, row: dict[str, Any]) -> None:
         await self.session.execute(insert(UplinkAttempt), [row])
-
-    async def settle(
-        self,
-        message_id: int,
-        *,
-        status: UplinkStatus,
-        attempts: int,
-        next_attempt_at: datetime,
-        last_error: str | None,
-        sent_at: datetime | None,
-    ) -> None:
-        await self.session.execute(
-            update(UplinkMessage)
-            .where(UplinkMessage.id == message_id)
-            .values(
-                status=status,
-                attempts=attempts,
-                next_attempt_at=next_attempt_at,
-                last_error=last_error,
-                sent_at=sent_at,
-            )
-        )
 
     async def listing(
         self, status: UplinkStatus | None, before_id: int | None, limit: int
