@@ -241,7 +241,7 @@ async def _audit_check(request: Request) -> Check:
         return Check(name="audit", ok=True, detail=f"checking since {at}", required=False)
     detail = f"{latest.status} at {at} ({latest.trigger})"
     if latest.records is not None:
-        detail += f": {latest.records} records"
+        detail += f": {latest.records} record{'' if latest.records == 1 else 's'}"
     if latest.detail:
         detail += f"; {latest.detail}"
     if utcnow() - latest.started_at > 2 * interval:
