@@ -4,10 +4,14 @@ clusters and sets them from the hub)."""
 
 from pathlib import Path
 
+import pytest
 from playwright.async_api import BrowserContext
 
 from tests.browser.hub import sign_in
 from tests.browser.test_pages import check_page
+
+# What the browser adds is the same on either database (tests/console runs the pages on both).
+pytestmark = pytest.mark.embedded_only
 
 
 async def test_an_editor_sets_a_radio_s_volume_from_its_page(

@@ -3,10 +3,14 @@ at every step (axe-core, a phone's width) (Đắk Nông 002 Điều 17)."""
 
 from pathlib import Path
 
+import pytest
 from playwright.async_api import BrowserContext
 
 from tests.browser.hub import sign_in
 from tests.browser.test_pages import check_page
+
+# What the browser adds is the same on either database (tests/console runs the pages on both).
+pytestmark = pytest.mark.embedded_only
 
 
 async def test_an_incident_reported_and_acted_on_in_the_browser_stays_accessible(

@@ -10,10 +10,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.browser.hub import OTHER_CHAIR, PASSWORD, communes, sign_in
 from tests.browser.test_pages import check_page
+
+# What the browser adds is the same on either database (tests/console runs the pages on both).
+pytestmark = pytest.mark.embedded_only
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 RECORDING = Path(__file__).resolve().parents[1] / "fixtures" / "media" / "tone.mp3"

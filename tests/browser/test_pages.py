@@ -22,6 +22,9 @@ from tests.browser.hub import (
     submit_sign_in,
 )
 
+# What the browser adds is the same on either database (tests/console runs the pages on both).
+pytestmark = pytest.mark.embedded_only
+
 AXE = Axe()
 # What axe-core finds at these levels keeps someone from using the page at all.
 BLOCKING = ("serious", "critical")

@@ -3,10 +3,14 @@ one, accessible at each step (axe-core, a phone's width) (Lai Châu 001 Điều 
 
 from pathlib import Path
 
+import pytest
 from playwright.async_api import BrowserContext
 
 from tests.browser.hub import sign_in
 from tests.browser.test_pages import check_page
+
+# What the browser adds is the same on either database (tests/console runs the pages on both).
+pytestmark = pytest.mark.embedded_only
 
 
 async def test_the_admin_sets_the_rules_in_the_browser_and_a_refusal_stays_accessible(

@@ -14,6 +14,9 @@ from nguon.identity.credentials import TokenCodec
 from tests.browser.hub import sign_in, submit_sign_in
 from tests.conftest import TEST_SECRET
 
+# What the browser adds is the same on either database (tests/console runs the pages on both).
+pytestmark = pytest.mark.embedded_only
+
 ISSUER = "nguon"
 
 
