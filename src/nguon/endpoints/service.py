@@ -128,10 +128,7 @@ class EndpointService:
         actor.require_within(area, "endpoints")
         if await self.repository.by_code(fields.code) is not None:
             raise Conflict(f"An endpoint with the code {fields.code!r} exists.")
-        windows = normalise(
-            fields.windows or await self._default_windows(area, fields.kind, fields.profile)
-        )
-        await self._check_hours(area, fields.kind, fields.profile, windows)
+        windows = await self._windows(area, fields.kind, fields.profile, fields.windows)
         endpoint = Endpoint(
             code=fields.code,
             name=fields.name,
@@ -154,30 +151,32 @@ class EndpointService:
         )
         return endpoint, key
 
-    async def _default_windows(
-        self, area: Area, kind: EndpointKind, profile: DisplayProfile | None
+    async def _windows(
+        self,
+        area: Area,
+        kind: EndpointKind,
+        profile: DisplayProfile | None,
+        asked: Windows | None,
     ) -> Windows:
-        """What an endpoint registered without windows operates: its kind's defaults, or a day
-        that meets its province's least hours where those ask for more."""
+        """The windows an endpoint operates: those asked, refused when they fall short of the
+        least hours its province asks of its profile; without any, its kind's defaults, or a
+        day that meets those hours where they ask for more."""
         rule = await self.rules.hours_for(area, endpoint_profile(profile))
-        return default_windows(
-            DEFAULT_WINDOWS[(kind, profile)],
-            rule.daily_hours,
-            rule.morning_hours,
-            rule.afternoon_hours,
-        )
-
-    async def _check_hours(
-        self, area: Area, kind: EndpointKind, profile: DisplayProfile | None, windows: Windows
-    ) -> None:
-        """The windows cover the least hours the endpoint's province asks of its profile."""
-        rule = await self.rules.hours_for(area, endpoint_profile(profile))
+        if not asked:
+            asked = default_windows(
+                DEFAULT_WINDOWS[(kind, profile)],
+                rule.daily_hours,
+                rule.morning_hours,
+                rule.afternoon_hours,
+            )
+        windows = normalise(asked)
         what = kind.value if profile is None else profile.value.replace("_", "-") + " display"
         refusal = shortfall(
             windows, rule.daily_hours, what, rule.morning_hours, rule.afternoon_hours
         )
         if refusal is not None:
             raise InvalidInput(refusal)
+        return windows
 
     async def get(self, actor: Principal, code: str) -> Endpoint:
         endpoint = await self.repository.by_code(code)
@@ -270,12 +269,9 @@ class EndpointService:
         if "windows" in values:
             area = await self.areas.repository.get(endpoint.area_id)
             assert area is not None  # areas are never deleted under endpoints (RESTRICT)
-            windows = normalise(
-                values.pop("windows")
-                or await self._default_windows(area, endpoint.kind, endpoint.profile)
+            endpoint.windows = await self._windows(
+                area, endpoint.kind, endpoint.profile, values.pop("windows")
             )
-            await self._check_hours(area, endpoint.kind, endpoint.profile, windows)
-            endpoint.windows = windows
         if "push_url" in values:
             endpoint.push_url = str(values.pop("push_url")) if changes.push_url else None
         if "focal_person" in values:
